@@ -1,0 +1,35 @@
+# zenml_rbac: PGXS build.  The version lives in zenml_rbac.control only.
+EXTENSION   = zenml_rbac
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big  = zenml_rbac
+OBJS        = src/zenml_rbac.o src/resource_ref.o src/catalog.o src/decision.o \
+              src/identity.o
+
+# The install script is assembled from one file per concern, in this order.
+SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
+              src/sql/identity.sql src/sql/authorization.sql \
+              src/sql/organizations.sql src/sql/principals.sql src/sql/teams.sql \
+              src/sql/tenant_roles.sql src/sql/custom_roles.sql \
+              src/sql/resources.sql src/sql/privileges.sql
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
+               membership management_authz identity errors
+REGRESS_OPTS = --load-extension=zenml_rbac
+ISOLATION      = cache_invalidation
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation
+
+PG_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter \
+            -Wno-missing-field-initializers -Wno-sign-compare
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
+	cat $(SQL_SOURCES) > $@
+
+.PHONY: pgtap
+pgtap:
+	pg_prove --ext .sql -v test/pgtap/

@@ -1,0 +1,1038 @@
+/*
+ * catalog.c
+ *     Reads the zenml_rbac catalog tables into backend-local caches: the
+ *     resource-type vocabulary, role permission sets, principals with their
+ *     memberships, and resource instances with their owner and shares.
+ *
+ * Everything is loaded lazily, one principal / role chain / resource at a
+ * time, into memory contexts under TopMemoryContext.  A statement trigger on
+ * each catalog table sends a relcache invalidation for that table; our
+ * relcache callback only bumps a generation counter, and the next call into
+ * the engine resets the stale caches wholesale.  Loads read with the latest
+ * snapshot (as PostgreSQL's own catalog caches do), so a cache is never
+ * filled with data older than the invalidations already processed.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+
+#define RBAC_SCHEMA "zenml_rbac"
+
+/* Predefined tenant roles have fixed ids (see src/sql/catalog.sql). */
+#define PREDEFINED_ADMIN  1
+#define PREDEFINED_EDITOR 2
+#define PREDEFINED_VIEWER 3
+
+/* Custom roles may not chain deeper than this (cycles are refused anyway). */
+#define MAX_ROLE_DEPTH 64
+
+/* Longest name the name cache keeps; longer names are looked up each time. */
+#define NAME_KEY_LEN 520
+
+typedef struct ScopeKey
+{
+	pg_uuid_t	principal;
+	pg_uuid_t	scope;
+} ScopeKey;
+
+typedef struct MembershipEntry
+{
+	ScopeKey	key;
+	uint8	   *permissions;	/* one byte of action bits per type */
+} MembershipEntry;
+
+typedef struct OrgRoleEntry
+{
+	ScopeKey	key;
+	OrgRoleLevel level;
+} OrgRoleEntry;
+
+typedef struct RoleEntry
+{
+	pg_uuid_t	id;
+	bool		exists;
+	uint8	   *permissions;
+} RoleEntry;
+
+typedef struct NameEntry
+{
+	char		key[NAME_KEY_LEN];
+	bool		found;
+	pg_uuid_t	id;
+} NameEntry;
+
+/*
+ * Catalog tables whose invalidation concerns us.  Changes to resources and
+ * grants only drop the resource cache; anything else drops everything.
+ */
+typedef enum WatchedTable
+{
+	WATCH_RESOURCE,
+	WATCH_RESOURCE_GRANT,
+	WATCH_OTHER_FIRST
+} WatchedTable;
+
+static const char *const watched_tables[] = {
+	"resource", "resource_grant",
+	"organization", "tenant", "principal", "org_role_assignment", "team_member",
+	"resource_type", "role", "role_permission", "tenant_role_assignment"
+};
+#define NUM_WATCHED lengthof(watched_tables)
+
+static Oid	watched_oids[NUM_WATCHED];
+static bool watched_known = false;
+
+/* Bumped by the relcache callback; compared with what the caches were built for. */
+static uint64 inval_all = 1;
+static uint64 inval_resources = 1;
+static uint64 built_all = 0;
+static uint64 built_resources = 0;
+
+/*
+ * Set when a load had to use the statement's snapshot (parallel mode forbids
+ * taking the latest): such entries are dropped at the next statement.
+ */
+static bool loaded_with_old_snapshot = false;
+
+/* Invalidations are accepted once per statement, at the first call in it. */
+static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
+static TimestampTz seen_statement = 0;
+
+static MemoryContext CacheContext = NULL;
+static MemoryContext ResourceContext = NULL;
+
+static HTAB *type_hash = NULL;
+static TypeEntry **types_by_index = NULL;
+static int	type_count = -1;		/* -1: vocabulary not loaded */
+static HTAB *principal_hash = NULL;
+static HTAB *membership_hash = NULL;
+static HTAB *org_role_hash = NULL;
+static HTAB *role_hash = NULL;
+static HTAB *name_hash = NULL;
+static HTAB *resource_hash = NULL;
+
+/* ------------------------------------------------------------------------
+ * Invalidation
+ * ------------------------------------------------------------------------
+ */
+
+void
+CatalogRelcacheCallback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid)
+	{
+		inval_all++;
+		return;
+	}
+	if (!watched_known)
+		return;
+	for (int i = 0; i < (int) NUM_WATCHED; i++)
+	{
+		if (watched_oids[i] != relid)
+			continue;
+		if (i < WATCH_OTHER_FIRST)
+			inval_resources++;
+		else
+			inval_all++;
+		return;
+	}
+}
+
+static void
+RememberWatchedTables(void)
+{
+	Oid			nsp = get_namespace_oid(RBAC_SCHEMA, true);
+
+	watched_known = false;
+	if (!OidIsValid(nsp))
+		return;
+	for (int i = 0; i < (int) NUM_WATCHED; i++)
+		watched_oids[i] = get_relname_relid(watched_tables[i], nsp);
+	watched_known = true;
+}
+
+static HTAB *
+CreateHash(const char *name, Size keysize, Size entrysize, MemoryContext cxt, bool strings)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cxt;
+	return hash_create(name, 64, &ctl,
+					   HASH_ELEM | HASH_CONTEXT | (strings ? HASH_STRINGS : HASH_BLOBS));
+}
+
+static void
+ResetResourceCache(void)
+{
+	MemoryContextReset(ResourceContext);
+	resource_hash = CreateHash("zenml_rbac resources", sizeof(ResourceKey),
+							   sizeof(ResourceEntry), ResourceContext, false);
+	built_resources = inval_resources;
+}
+
+static void
+ResetAllCaches(void)
+{
+	MemoryContextReset(CacheContext);
+	type_hash = CreateHash("zenml_rbac types", NAMEDATALEN, sizeof(TypeEntry),
+						   CacheContext, true);
+	types_by_index = NULL;
+	type_count = -1;
+	principal_hash = CreateHash("zenml_rbac principals", sizeof(pg_uuid_t),
+								sizeof(PrincipalEntry), CacheContext, false);
+	membership_hash = CreateHash("zenml_rbac memberships", sizeof(ScopeKey),
+								 sizeof(MembershipEntry), CacheContext, false);
+	org_role_hash = CreateHash("zenml_rbac org roles", sizeof(ScopeKey),
+							   sizeof(OrgRoleEntry), CacheContext, false);
+	role_hash = CreateHash("zenml_rbac roles", sizeof(pg_uuid_t),
+						   sizeof(RoleEntry), CacheContext, false);
+	name_hash = CreateHash("zenml_rbac names", NAME_KEY_LEN, sizeof(NameEntry),
+						   CacheContext, true);
+	built_all = inval_all;
+	RememberWatchedTables();
+	ResetResourceCache();
+}
+
+void
+CatalogEnsureFresh(void)
+{
+	TimestampTz stmt = GetCurrentStatementStartTimestamp();
+
+	if (CacheContext == NULL)
+	{
+		CacheContext = AllocSetContextCreate(TopMemoryContext, "zenml_rbac cache",
+											 ALLOCSET_DEFAULT_SIZES);
+		/* a sibling, not a child: resetting CacheContext would delete it */
+		ResourceContext = AllocSetContextCreate(TopMemoryContext,
+												"zenml_rbac resource cache",
+												ALLOCSET_DEFAULT_SIZES);
+	}
+
+	/*
+	 * Inside a transaction block, a new statement may not take any new lock
+	 * and so may not look at the invalidation queue: look once ourselves, so
+	 * a change committed elsewhere is seen from our next statement on.
+	 */
+	if (MyProc->lxid != seen_lxid || stmt != seen_statement)
+	{
+		AcceptInvalidationMessages();
+		seen_lxid = MyProc->lxid;
+		seen_statement = stmt;
+		if (loaded_with_old_snapshot)
+		{
+			inval_all++;
+			loaded_with_old_snapshot = false;
+		}
+	}
+
+	if (built_all != inval_all)
+		ResetAllCaches();
+	else if (built_resources != inval_resources)
+		ResetResourceCache();
+	else if (rbac_resource_cache_entries > 0 &&
+			 hash_get_num_entries(resource_hash) >= rbac_resource_cache_entries)
+		ResetResourceCache();
+}
+
+/* ------------------------------------------------------------------------
+ * Reading the catalog: as the schema owner, with a pinned search_path and
+ * the latest snapshot.
+ * ------------------------------------------------------------------------
+ */
+
+Oid
+CatalogSchemaOwner(void)
+{
+	Oid			nsp = get_namespace_oid(RBAC_SCHEMA, false);
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for namespace %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+typedef struct CatalogAccess
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} CatalogAccess;
+
+static void
+BeginCatalogAccess(CatalogAccess *access)
+{
+	Oid			owner = CatalogSchemaOwner();
+
+	GetUserIdAndSecContext(&access->save_userid, &access->save_sec_context);
+	SetUserIdAndSecContext(owner, access->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	access->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "zenml_rbac: SPI_connect failed");
+}
+
+static void
+EndCatalogAccess(CatalogAccess *access)
+{
+	SPI_finish();
+	AtEOXact_GUC(true, access->save_nestlevel);
+	SetUserIdAndSecContext(access->save_userid, access->save_sec_context);
+}
+
+/* The catalog queries, prepared once per backend and kept. */
+typedef enum CatalogQuery
+{
+	Q_TYPES,
+	Q_PRINCIPAL,
+	Q_TEAMS,
+	Q_TENANT_ROLES,
+	Q_ORG_ROLES,
+	Q_ROLE_CHAIN,
+	Q_RESOURCE,
+	Q_GRANTS,
+	Q_NAME_USER,
+	Q_NAME_ORG,
+	Q_NAME_TENANT,
+	Q_NAME_PG_ROLE,
+	NUM_QUERIES
+} CatalogQuery;
+
+typedef struct QueryDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[3];
+} QueryDef;
+
+static const QueryDef query_defs[NUM_QUERIES] = {
+	[Q_TYPES] = {
+		"SELECT name, kind = 'administration' FROM zenml_rbac.resource_type ORDER BY name",
+		0, {0}
+	},
+	[Q_PRINCIPAL] = {
+		"SELECT kind, active FROM zenml_rbac.principal WHERE id = $1",
+		1, {UUIDOID}
+	},
+	[Q_TEAMS] = {
+		"SELECT team_id FROM zenml_rbac.team_member WHERE member_id = $1",
+		1, {UUIDOID}
+	},
+	[Q_TENANT_ROLES] = {
+		"SELECT a.tenant_id, a.role_id FROM zenml_rbac.tenant_role_assignment a"
+		" WHERE a.principal_id = $1"
+		" UNION ALL "
+		"SELECT a.tenant_id, a.role_id FROM zenml_rbac.team_member m"
+		" JOIN zenml_rbac.tenant_role_assignment a ON a.principal_id = m.team_id"
+		" WHERE m.member_id = $1",
+		1, {UUIDOID}
+	},
+	[Q_ORG_ROLES] = {
+		"SELECT o.org_id, o.role FROM zenml_rbac.org_role_assignment o"
+		" WHERE o.principal_id = $1"
+		" UNION ALL "
+		"SELECT o.org_id, o.role FROM zenml_rbac.team_member m"
+		" JOIN zenml_rbac.org_role_assignment o ON o.principal_id = m.team_id"
+		" WHERE m.member_id = $1",
+		1, {UUIDOID}
+	},
+	[Q_ROLE_CHAIN] = {
+		/* the role and its bases, deepest base first, with their edits */
+		"WITH RECURSIVE chain(id, base_role_id, depth) AS ("
+		"  SELECT id, base_role_id, 0 FROM zenml_rbac.role WHERE id = $1"
+		"  UNION ALL"
+		"  SELECT r.id, r.base_role_id, c.depth + 1 FROM zenml_rbac.role r"
+		"  JOIN chain c ON r.id = c.base_role_id WHERE c.depth < 64)"
+		" SELECT c.id, c.base_role_id, p.resource_type, p.action, p.allowed"
+		" FROM chain c LEFT JOIN zenml_rbac.role_permission p ON p.role_id = c.id"
+		" ORDER BY c.depth DESC",
+		1, {UUIDOID}
+	},
+	[Q_RESOURCE] = {
+		"SELECT owner_id FROM zenml_rbac.resource"
+		" WHERE tenant_id = $1 AND resource_type = $2 AND resource_id = $3",
+		3, {UUIDOID, TEXTOID, UUIDOID}
+	},
+	[Q_GRANTS] = {
+		"SELECT g.principal_id,"
+		" (SELECT sum(DISTINCT CASE a WHEN 'read' THEN 2 WHEN 'update' THEN 4"
+		"   WHEN 'delete' THEN 8 WHEN 'share' THEN 16 ELSE 0 END)"
+		"  FROM unnest(g.actions) a)::int4"
+		" FROM zenml_rbac.resource_grant g"
+		" WHERE g.tenant_id = $1 AND g.resource_type = $2 AND g.resource_id = $3",
+		3, {UUIDOID, TEXTOID, UUIDOID}
+	},
+	[Q_NAME_USER] = {
+		"SELECT id FROM zenml_rbac.principal WHERE kind = 'user' AND name = $1",
+		1, {TEXTOID}
+	},
+	[Q_NAME_ORG] = {
+		"SELECT id FROM zenml_rbac.organization WHERE name = $1",
+		1, {TEXTOID}
+	},
+	[Q_NAME_TENANT] = {
+		"SELECT t.id FROM zenml_rbac.tenant t"
+		" JOIN zenml_rbac.organization o ON o.id = t.org_id"
+		" WHERE o.name = $1 AND t.name = $2",
+		2, {TEXTOID, TEXTOID}
+	},
+	[Q_NAME_PG_ROLE] = {
+		"SELECT id FROM zenml_rbac.principal WHERE pg_role = $1::name",
+		1, {TEXTOID}
+	},
+};
+
+static SPIPlanPtr saved_plans[NUM_QUERIES];
+
+/* Runs a catalog query; the result is in SPI_tuptable until the next one. */
+static uint64
+RunQuery(CatalogQuery q, Datum *args)
+{
+	const QueryDef *def = &query_defs[q];
+	Snapshot	snapshot;
+	int			rc;
+
+	if (saved_plans[q] == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "zenml_rbac: could not prepare catalog query: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "zenml_rbac: could not keep catalog query plan");
+		saved_plans[q] = plan;
+	}
+	if (IsInParallelMode())
+	{
+		snapshot = GetActiveSnapshot();
+		loaded_with_old_snapshot = true;
+	}
+	else
+		snapshot = GetLatestSnapshot();
+	rc = SPI_execute_snapshot(saved_plans[q], args, NULL, snapshot,
+							  InvalidSnapshot, true, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "zenml_rbac: catalog query failed: %s", SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+static Datum
+ResultValue(uint64 row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+static char *
+ResultText(uint64 row, int col)
+{
+	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+}
+
+static void
+ResultUuid(uint64 row, int col, pg_uuid_t *out, bool *isnull)
+{
+	bool		null;
+	Datum		d = ResultValue(row, col, &null);
+
+	if (isnull)
+		*isnull = null;
+	if (!null)
+		memcpy(out, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+}
+
+/* ------------------------------------------------------------------------
+ * Vocabulary
+ * ------------------------------------------------------------------------
+ */
+
+static void
+LoadTypes(void)
+{
+	CatalogAccess access;
+	uint64		n;
+	TypeEntry **by_index;
+
+	BeginCatalogAccess(&access);
+	n = RunQuery(Q_TYPES, NULL);
+	by_index = MemoryContextAllocZero(CacheContext, sizeof(TypeEntry *) * Max(n, 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		char	   *name = ResultText(i, 1);
+		bool		isnull;
+		bool		found;
+		TypeEntry  *entry;
+
+		if (strlen(name) >= NAMEDATALEN)
+			continue;			/* impossible: the table's CHECK limits names */
+		entry = hash_search(type_hash, name, HASH_ENTER, &found);
+		entry->index = (int) i;
+		entry->administration = DatumGetBool(ResultValue(i, 2, &isnull));
+		by_index[i] = entry;
+	}
+	EndCatalogAccess(&access);
+	types_by_index = by_index;
+	type_count = (int) n;
+}
+
+int
+CatalogTypeCount(void)
+{
+	if (type_count < 0)
+		LoadTypes();
+	return type_count;
+}
+
+const TypeEntry *
+CatalogLookupType(const char *name, size_t len)
+{
+	char		key[NAMEDATALEN];
+
+	if (type_count < 0)
+		LoadTypes();
+	if (len >= NAMEDATALEN)
+		return NULL;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	return hash_search(type_hash, key, HASH_FIND, NULL);
+}
+
+const char *
+CatalogTypeName(int index)
+{
+	Assert(index >= 0 && index < CatalogTypeCount());
+	return types_by_index[index]->name;
+}
+
+char *
+CatalogTypeNameList(void)
+{
+	StringInfoData buf;
+	int			n = CatalogTypeCount();
+
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", types_by_index[i]->name);
+	return buf.data;
+}
+
+/* ------------------------------------------------------------------------
+ * Roles
+ * ------------------------------------------------------------------------
+ */
+
+static int
+PredefinedRole(const pg_uuid_t *id)
+{
+	static const unsigned char prefix[15] = {
+		0, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0
+	};
+
+	if (memcmp(id->data, prefix, sizeof(prefix)) != 0)
+		return 0;
+	if (id->data[15] >= PREDEFINED_ADMIN && id->data[15] <= PREDEFINED_VIEWER)
+		return id->data[15];
+	return 0;
+}
+
+static uint8 *
+PredefinedPermissions(int which)
+{
+	int			n = CatalogTypeCount();
+	uint8	   *perms = MemoryContextAllocZero(CacheContext, Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		bool		admin_type = types_by_index[i]->administration;
+
+		switch (which)
+		{
+			case PREDEFINED_ADMIN:
+				perms[i] = RBAC_ALL_ACTIONS;
+				break;
+			case PREDEFINED_EDITOR:
+				perms[i] = admin_type ? RBAC_BIT(RBAC_READ)
+					: (RBAC_BIT(RBAC_CREATE) | RBAC_BIT(RBAC_READ) | RBAC_BIT(RBAC_SHARE));
+				break;
+			case PREDEFINED_VIEWER:
+				perms[i] = RBAC_BIT(RBAC_READ);
+				break;
+		}
+	}
+	return perms;
+}
+
+static void
+StoreRole(const pg_uuid_t *id, uint8 *permissions)
+{
+	bool		found;
+	RoleEntry  *entry = hash_search(role_hash, id, HASH_ENTER, &found);
+
+	entry->exists = true;
+	entry->permissions = permissions;
+}
+
+/*
+ * Loads a custom role's chain in one query and computes the effective set of
+ * each role in it, base first: effective = (effective(base) + allowed) - disallowed.
+ */
+static void
+LoadRoleChain(const pg_uuid_t *id)
+{
+	CatalogAccess access;
+	Datum		arg = UUIDPGetDatum((pg_uuid_t *) id);
+	uint64		n;
+	int			ntypes = CatalogTypeCount();
+	uint8	   *current = NULL;
+	pg_uuid_t	current_id;
+	bool		have_current = false;
+
+	BeginCatalogAccess(&access);
+	n = RunQuery(Q_ROLE_CHAIN, &arg);
+	for (uint64 i = 0; i < n; i++)
+	{
+		pg_uuid_t	role_id;
+		pg_uuid_t	base_id;
+		bool		base_null;
+		bool		edit_null;
+		bool		isnull;
+
+		ResultUuid(i, 1, &role_id, NULL);
+		if (!have_current || !UuidEquals(&role_id, &current_id))
+		{
+			/* a new role in the chain: start from its base's effective set */
+			if (have_current)
+				StoreRole(&current_id, current);
+			ResultUuid(i, 2, &base_id, &base_null);
+			current = MemoryContextAllocZero(CacheContext, Max(ntypes, 1));
+			if (!base_null)
+			{
+				/*
+				 * The base was computed on the previous row.  Only a chain cut
+				 * at MAX_ROLE_DEPTH (a cycle written by direct DML) has a base
+				 * that is not: it grants nothing, failing closed.
+				 */
+				RoleEntry  *base = hash_search(role_hash, &base_id, HASH_FIND, NULL);
+
+				if (base != NULL && base->exists)
+					memcpy(current, base->permissions, ntypes);
+			}
+			else if (PredefinedRole(&role_id))
+				memcpy(current, PredefinedPermissions(PredefinedRole(&role_id)), ntypes);
+			current_id = role_id;
+			have_current = true;
+		}
+
+		(void) ResultValue(i, 3, &edit_null);
+		if (!edit_null)
+		{
+			char	   *type_name = ResultText(i, 3);
+			char	   *action_name = ResultText(i, 4);
+			bool		allowed = DatumGetBool(ResultValue(i, 5, &isnull));
+			const TypeEntry *type = CatalogLookupType(type_name, strlen(type_name));
+			int			action = -1;
+
+			for (int a = 0; a < RBAC_NUM_ACTIONS; a++)
+				if (strcmp(RbacActionNames[a], action_name) == 0)
+					action = a;
+			if (type != NULL && action >= 0)
+			{
+				if (allowed)
+					current[type->index] |= RBAC_BIT(action);
+				else
+					current[type->index] &= ~RBAC_BIT(action);
+			}
+		}
+	}
+	if (have_current)
+		StoreRole(&current_id, current);
+	EndCatalogAccess(&access);
+}
+
+const uint8 *
+CatalogRolePermissions(const pg_uuid_t *id)
+{
+	RoleEntry  *entry = hash_search(role_hash, id, HASH_FIND, NULL);
+	int			predefined;
+
+	if (entry != NULL)
+		return entry->exists ? entry->permissions : NULL;
+
+	predefined = PredefinedRole(id);
+	if (predefined)
+	{
+		uint8	   *perms = PredefinedPermissions(predefined);
+		StoreRole(id, perms);
+		return perms;
+	}
+
+	LoadRoleChain(id);
+	entry = hash_search(role_hash, id, HASH_FIND, NULL);
+	if (entry == NULL)
+	{
+		bool		found;
+
+		entry = hash_search(role_hash, id, HASH_ENTER, &found);
+		entry->exists = false;
+		entry->permissions = NULL;
+	}
+	return entry->exists ? entry->permissions : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Principals
+ * ------------------------------------------------------------------------
+ */
+
+static OrgRoleLevel
+OrgRoleFromName(const char *name)
+{
+	if (strcmp(name, "org_admin") == 0)
+		return ORG_ADMIN;
+	if (strcmp(name, "org_editor") == 0)
+		return ORG_EDITOR;
+	if (strcmp(name, "org_viewer") == 0)
+		return ORG_VIEWER;
+	return ORG_NONE;
+}
+
+typedef struct Assignment
+{
+	pg_uuid_t	scope;
+	pg_uuid_t	role;
+	OrgRoleLevel level;
+} Assignment;
+
+/* Loads one principal: its row, its teams, and its org and tenant roles. */
+static void
+LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
+{
+	CatalogAccess access;
+	Datum		arg = UUIDPGetDatum((pg_uuid_t *) id);
+	int			ntypes = CatalogTypeCount();
+	uint64		n;
+	Assignment *assignments;
+	uint64		nassign;
+
+	out->exists = false;
+	out->active = false;
+	out->kind = 0;
+	out->nteams = 0;
+	out->teams = NULL;
+
+	BeginCatalogAccess(&access);
+	if (RunQuery(Q_PRINCIPAL, &arg) == 0)
+	{
+		EndCatalogAccess(&access);
+		return;
+	}
+	{
+		char	   *kind = ResultText(0, 1);
+		bool		isnull;
+
+		out->exists = true;
+		out->active = DatumGetBool(ResultValue(0, 2, &isnull));
+		out->kind = strcmp(kind, "team") == 0 ? PRINCIPAL_TEAM
+			: strcmp(kind, "service_account") == 0 ? PRINCIPAL_SERVICE_ACCOUNT
+			: PRINCIPAL_USER;
+	}
+
+	n = RunQuery(Q_TEAMS, &arg);
+	if (n > 0)
+	{
+		out->teams = MemoryContextAlloc(CacheContext, sizeof(pg_uuid_t) * n);
+		for (uint64 i = 0; i < n; i++)
+			ResultUuid(i, 1, &out->teams[i], NULL);
+		out->nteams = (int) n;
+	}
+
+	n = RunQuery(Q_ORG_ROLES, &arg);
+	for (uint64 i = 0; i < n; i++)
+	{
+		ScopeKey	key;
+		OrgRoleEntry *entry;
+		bool		found;
+		OrgRoleLevel level = OrgRoleFromName(ResultText(i, 2));
+
+		memcpy(&key.principal, id, sizeof(pg_uuid_t));
+		ResultUuid(i, 1, &key.scope, NULL);
+		entry = hash_search(org_role_hash, &key, HASH_ENTER, &found);
+		if (!found || entry->level < level)
+			entry->level = level;
+	}
+
+	/* copy the rows out: computing role sets runs further queries */
+	nassign = RunQuery(Q_TENANT_ROLES, &arg);
+	assignments = palloc(sizeof(Assignment) * Max(nassign, 1));
+	for (uint64 i = 0; i < nassign; i++)
+	{
+		ResultUuid(i, 1, &assignments[i].scope, NULL);
+		ResultUuid(i, 2, &assignments[i].role, NULL);
+	}
+	for (uint64 i = 0; i < nassign; i++)
+	{
+		ScopeKey	key;
+		MembershipEntry *entry;
+		bool		found;
+		const uint8 *role_perms = CatalogRolePermissions(&assignments[i].role);
+
+		memcpy(&key.principal, id, sizeof(pg_uuid_t));
+		memcpy(&key.scope, &assignments[i].scope, sizeof(pg_uuid_t));
+		entry = hash_search(membership_hash, &key, HASH_ENTER, &found);
+		if (!found)
+			entry->permissions = MemoryContextAllocZero(CacheContext, Max(ntypes, 1));
+		if (role_perms != NULL)
+			for (int t = 0; t < ntypes; t++)
+				entry->permissions[t] |= role_perms[t];
+	}
+	EndCatalogAccess(&access);
+}
+
+PrincipalEntry *
+CatalogGetPrincipal(const pg_uuid_t *id)
+{
+	PrincipalEntry *entry = hash_search(principal_hash, id, HASH_FIND, NULL);
+	PrincipalEntry loaded;
+	bool		found;
+
+	if (entry != NULL)
+		return entry;
+	memset(&loaded, 0, sizeof(loaded));
+	LoadPrincipal(id, &loaded);
+	entry = hash_search(principal_hash, id, HASH_ENTER, &found);
+	entry->exists = loaded.exists;
+	entry->active = loaded.active;
+	entry->kind = loaded.kind;
+	entry->nteams = loaded.nteams;
+	entry->teams = loaded.teams;
+	return entry;
+}
+
+const uint8 *
+CatalogTenantPermissions(const pg_uuid_t *principal, const pg_uuid_t *tenant)
+{
+	ScopeKey	key;
+	MembershipEntry *entry;
+
+	memcpy(&key.principal, principal, sizeof(pg_uuid_t));
+	memcpy(&key.scope, tenant, sizeof(pg_uuid_t));
+	entry = hash_search(membership_hash, &key, HASH_FIND, NULL);
+	return entry ? entry->permissions : NULL;
+}
+
+OrgRoleLevel
+CatalogOrgRole(const pg_uuid_t *principal, const pg_uuid_t *org)
+{
+	ScopeKey	key;
+	OrgRoleEntry *entry;
+
+	memcpy(&key.principal, principal, sizeof(pg_uuid_t));
+	memcpy(&key.scope, org, sizeof(pg_uuid_t));
+	entry = hash_search(org_role_hash, &key, HASH_FIND, NULL);
+	return entry ? entry->level : ORG_NONE;
+}
+
+/* ------------------------------------------------------------------------
+ * Resources
+ * ------------------------------------------------------------------------
+ */
+
+ResourceEntry *
+CatalogGetResource(const pg_uuid_t *tenant, int type_index, const pg_uuid_t *id)
+{
+	ResourceKey key;
+	ResourceEntry *entry;
+	CatalogAccess access;
+	Datum		args[3];
+	bool		found;
+	bool		registered = false;
+	bool		has_owner = false;
+	pg_uuid_t	owner;
+	GrantItem  *grants = NULL;
+	int			ngrants = 0;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(&key.tenant, tenant, sizeof(pg_uuid_t));
+	memcpy(&key.id, id, sizeof(pg_uuid_t));
+	key.type_index = type_index;
+	entry = hash_search(resource_hash, &key, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry;
+
+	args[0] = UUIDPGetDatum((pg_uuid_t *) tenant);
+	args[1] = CStringGetTextDatum(CatalogTypeName(type_index));
+	args[2] = UUIDPGetDatum((pg_uuid_t *) id);
+
+	BeginCatalogAccess(&access);
+	if (RunQuery(Q_RESOURCE, args) > 0)
+	{
+		bool		owner_null;
+		uint64		n;
+
+		registered = true;
+		ResultUuid(0, 1, &owner, &owner_null);
+		has_owner = !owner_null;
+		n = RunQuery(Q_GRANTS, args);
+		if (n > 0)
+		{
+			grants = MemoryContextAlloc(ResourceContext, sizeof(GrantItem) * n);
+			for (uint64 i = 0; i < n; i++)
+			{
+				bool		isnull;
+				Datum		bits = ResultValue(i, 2, &isnull);
+
+				ResultUuid(i, 1, &grants[i].principal, NULL);
+				grants[i].actions = isnull ? 0 : (uint8) DatumGetInt32(bits);
+			}
+			ngrants = (int) n;
+		}
+	}
+	EndCatalogAccess(&access);
+
+	entry = hash_search(resource_hash, &key, HASH_ENTER, &found);
+	entry->registered = registered;
+	entry->has_owner = has_owner;
+	if (has_owner)
+		memcpy(&entry->owner, &owner, sizeof(pg_uuid_t));
+	entry->ngrants = ngrants;
+	entry->grants = grants;
+	return entry;
+}
+
+/* ------------------------------------------------------------------------
+ * Names
+ * ------------------------------------------------------------------------
+ */
+
+static bool
+LookupName(char kind, const char *name, pg_uuid_t *out)
+{
+	CatalogAccess access;
+	Datum		args[2];
+	CatalogQuery q;
+	bool		found = false;
+
+	switch (kind)
+	{
+		case 'u':
+			q = Q_NAME_USER;
+			break;
+		case 'o':
+			q = Q_NAME_ORG;
+			break;
+		case 'l':
+			q = Q_NAME_PG_ROLE;
+			break;
+		case 't':
+			{
+				const char *slash = strchr(name, '/');
+
+				if (slash == NULL)
+					return false;
+				q = Q_NAME_TENANT;
+				args[0] = PointerGetDatum(cstring_to_text_with_len(name, slash - name));
+				args[1] = CStringGetTextDatum(slash + 1);
+			}
+			break;
+		default:
+			elog(ERROR, "zenml_rbac: unknown name kind '%c'", kind);
+	}
+	if (kind != 't')
+		args[0] = CStringGetTextDatum(name);
+
+	BeginCatalogAccess(&access);
+	if (RunQuery(q, args) > 0)
+	{
+		ResultUuid(0, 1, out, NULL);
+		found = true;
+	}
+	EndCatalogAccess(&access);
+	return found;
+}
+
+bool
+CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
+{
+	char		key[NAME_KEY_LEN];
+	NameEntry  *entry;
+	bool		found;
+	pg_uuid_t	id;
+	bool		exists;
+
+	if (strlen(name) + 3 > NAME_KEY_LEN)
+		return LookupName(kind, name, out);
+
+	snprintf(key, sizeof(key), "%c:%s", kind, name);
+	entry = hash_search(name_hash, key, HASH_FIND, NULL);
+	if (entry == NULL)
+	{
+		exists = LookupName(kind, name, &id);
+		entry = hash_search(name_hash, key, HASH_ENTER, &found);
+		entry->found = exists;
+		if (exists)
+			memcpy(&entry->id, &id, sizeof(pg_uuid_t));
+	}
+	if (entry->found)
+		memcpy(out, &entry->id, sizeof(pg_uuid_t));
+	return entry->found;
+}
+
+/* ------------------------------------------------------------------------
+ * Introspection and the invalidation trigger
+ * ------------------------------------------------------------------------
+ */
+
+void
+CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes)
+{
+	*principals = principal_hash ? hash_get_num_entries(principal_hash) : 0;
+	*resources = resource_hash ? hash_get_num_entries(resource_hash) : 0;
+	*roles = role_hash ? hash_get_num_entries(role_hash) : 0;
+	*bytes = CacheContext ? MemoryContextMemAllocated(CacheContext, true) : 0;
+}
+
+PG_FUNCTION_INFO_V1(catalog_changed);
+
+/*
+ * Statement trigger on every catalog table: queue a relcache invalidation of
+ * the table.  It reaches other backends (and hot standbys, through WAL) at
+ * commit, and this backend at its next command.
+ */
+Datum
+catalog_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("catalog_changed() must be called as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}

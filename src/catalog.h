@@ -1,0 +1,94 @@
+/*
+ * catalog.h
+ *     Backend-local caches of the zenml_rbac catalog, filled lazily (one
+ *     principal, one role chain, one resource at a time) and reset wholesale
+ *     by relcache invalidations of the catalog tables.
+ */
+#ifndef CATALOG_H
+#define CATALOG_H
+
+#include "zenml_rbac.h"
+
+typedef struct TypeEntry
+{
+	char		name[NAMEDATALEN];	/* hash key */
+	int			index;			/* position in every permission set */
+	bool		administration;
+} TypeEntry;
+
+typedef enum PrincipalKind
+{
+	PRINCIPAL_USER = 'u',
+	PRINCIPAL_SERVICE_ACCOUNT = 's',
+	PRINCIPAL_TEAM = 't'
+} PrincipalKind;
+
+typedef struct PrincipalEntry
+{
+	pg_uuid_t	id;				/* hash key */
+	bool		exists;
+	bool		active;
+	char		kind;			/* PrincipalKind */
+	int			nteams;
+	pg_uuid_t  *teams;			/* teams this principal belongs to */
+} PrincipalEntry;
+
+typedef struct GrantItem
+{
+	pg_uuid_t	principal;
+	uint8		actions;
+} GrantItem;
+
+typedef struct ResourceKey
+{
+	pg_uuid_t	tenant;
+	pg_uuid_t	id;
+	int32		type_index;
+} ResourceKey;
+
+typedef struct ResourceEntry
+{
+	ResourceKey key;			/* hash key */
+	bool		registered;
+	bool		has_owner;
+	pg_uuid_t	owner;
+	int			ngrants;
+	GrantItem  *grants;
+} ResourceEntry;
+
+/* Process pending invalidations once per statement; drop stale caches. */
+extern void CatalogEnsureFresh(void);
+
+/* Vocabulary: NULL for an unknown type name. */
+extern const TypeEntry *CatalogLookupType(const char *name, size_t len);
+extern int	CatalogTypeCount(void);
+extern char *CatalogTypeNameList(void);
+extern const char *CatalogTypeName(int index);
+
+/* Principals: always returns an entry; exists = false for unknown ids. */
+extern PrincipalEntry *CatalogGetPrincipal(const pg_uuid_t *id);
+
+/* Permission set of a loaded principal in a tenant; NULL when not a member. */
+extern const uint8 *CatalogTenantPermissions(const pg_uuid_t *principal,
+											 const pg_uuid_t *tenant);
+
+/* Highest organization role of a loaded principal, teams included. */
+extern OrgRoleLevel CatalogOrgRole(const pg_uuid_t *principal, const pg_uuid_t *org);
+
+/* Effective permission set of a role; NULL for an unknown role. */
+extern const uint8 *CatalogRolePermissions(const pg_uuid_t *role);
+
+/* Ownership and shares of one resource instance. */
+extern ResourceEntry *CatalogGetResource(const pg_uuid_t *tenant, int type_index,
+										 const pg_uuid_t *id);
+
+/* Name lookups ('u' user, 'o' organization, 't' "org/tenant", 'l' linked pg role). */
+extern bool CatalogResolveName(char kind, const char *name, pg_uuid_t *out);
+
+/* Owner of the extension's schema: the identity catalog reads run as. */
+extern Oid	CatalogSchemaOwner(void);
+
+extern void CatalogRelcacheCallback(Datum arg, Oid relid);
+extern void CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes);
+
+#endif							/* CATALOG_H */

@@ -1,0 +1,474 @@
+/*
+ * decision.c
+ *     The decision engine: rbac_can() and rbac_org_can() with their name-based
+ *     and current-principal forms, answered from the backend caches of
+ *     catalog.c, plus the no-escalation helper of the management API.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/uuid.h"
+
+#include "catalog.h"
+#include "identity.h"
+#include "resource_ref.h"
+
+/* What one check asks about, once its names are validated. */
+typedef struct CheckTarget
+{
+	int			type_index;
+	bool		has_id;
+	pg_uuid_t	id;
+	int			action;
+} CheckTarget;
+
+/* Longest piece of user input quoted back in an error message. */
+#define QUOTE_MAX 64
+
+static char *
+QuoteInput(const char *s, int len)
+{
+	int			clip = pg_mbcliplen(s, len, QUOTE_MAX);
+
+	return clip < len ? psprintf("%.*s...", clip, s) : pnstrdup(s, len);
+}
+
+static int
+ValidateAction(text *action)
+{
+	const char *s = VARDATA_ANY(action);
+	int			len = VARSIZE_ANY_EXHDR(action);
+	int			a = ParseAction(s, len);
+
+	if (a < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown action \"%s\"", QuoteInput(s, len)),
+				 errhint("Valid actions are: create, read, update, delete, share.")));
+	return a;
+}
+
+/* 'type' or 'type/uuid': 22P02 when malformed, 22023 for an unknown type. */
+static void
+ValidateResource(text *resource, CheckTarget *out)
+{
+	const char *s = VARDATA_ANY(resource);
+	int			len = VARSIZE_ANY_EXHDR(resource);
+	ResourceRef ref;
+	const TypeEntry *type;
+
+	if (!ParseResourceRef(s, len, &ref))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid resource \"%s\"", QuoteInput(s, len)),
+				 errdetail("A resource is written \"type\" or \"type/uuid\".")));
+	type = CatalogLookupType(ref.type, ref.type_len);
+	if (type == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown resource type \"%s\"", QuoteInput(ref.type, ref.type_len)),
+				 errhint("Valid resource types are: %s.", CatalogTypeNameList())));
+	out->type_index = type->index;
+	out->has_id = ref.has_id;
+	if (ref.has_id)
+		memcpy(out->id.data, ref.id, UUID_LEN);
+}
+
+/*
+ * Validates the names of a check before anything else is looked at: an
+ * unknown type or action is an error whoever asks.
+ */
+static void
+ValidateTarget(FunctionCallInfo fcinfo, int resource_arg, CheckTarget *out)
+{
+	if (PG_ARGISNULL(resource_arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("resource must not be null")));
+	if (PG_ARGISNULL(resource_arg + 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("action must not be null")));
+	ValidateResource(PG_GETARG_TEXT_PP(resource_arg), out);
+	out->action = ValidateAction(PG_GETARG_TEXT_PP(resource_arg + 1));
+}
+
+/*
+ * The decision: type-level permission from roles (own and teams'), then for
+ * an instance its owner (while a member) and its shares (own and teams').
+ */
+static bool
+Decide(const pg_uuid_t *principal, const pg_uuid_t *tenant, const CheckTarget *target)
+{
+	PrincipalEntry *p = CatalogGetPrincipal(principal);
+	const uint8 *perms;
+	uint8		bit = RBAC_BIT(target->action);
+	ResourceEntry *r;
+
+	if (!p->exists || !p->active)
+		return false;
+	perms = CatalogTenantPermissions(principal, tenant);
+	if (perms != NULL && (perms[target->type_index] & bit))
+		return true;
+	if (!target->has_id)
+		return false;
+
+	r = CatalogGetResource(tenant, target->type_index, &target->id);
+	if (!r->registered)
+		return false;
+	if (perms != NULL && r->has_owner && UuidEquals(&r->owner, principal))
+		return true;
+	for (int g = 0; g < r->ngrants; g++)
+	{
+		const GrantItem *grant = &r->grants[g];
+
+		if (!(grant->actions & bit))
+			continue;
+		if (UuidEquals(&grant->principal, principal))
+			return true;
+		for (int t = 0; t < p->nteams; t++)
+			if (UuidEquals(&grant->principal, &p->teams[t]))
+				return true;
+	}
+	return false;
+}
+
+/* A principal given as text: a uuid, else a user name. */
+static bool
+ResolvePrincipalText(text *t, pg_uuid_t *out)
+{
+	char	   *s = text_to_cstring(t);
+
+	if (ParseUuid(s, strlen(s), out->data))
+		return true;
+	return CatalogResolveName('u', s, out);
+}
+
+/* A tenant given as text: a uuid, else 'organization/tenant'. */
+static bool
+ResolveTenantText(text *t, pg_uuid_t *out)
+{
+	char	   *s = text_to_cstring(t);
+
+	if (ParseUuid(s, strlen(s), out->data))
+		return true;
+	return CatalogResolveName('t', s, out);
+}
+
+PG_FUNCTION_INFO_V1(rbac_can);
+
+/* rbac_can(principal uuid, tenant uuid, resource text, action text) */
+Datum
+rbac_can(PG_FUNCTION_ARGS)
+{
+	CheckTarget target;
+
+	CatalogEnsureFresh();
+	ValidateTarget(fcinfo, 2, &target);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(Decide(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), &target));
+}
+
+PG_FUNCTION_INFO_V1(rbac_can_by_name);
+
+/* rbac_can(principal text, tenant text, resource text, action text) */
+Datum
+rbac_can_by_name(PG_FUNCTION_ARGS)
+{
+	CheckTarget target;
+	pg_uuid_t	principal;
+	pg_uuid_t	tenant;
+
+	CatalogEnsureFresh();
+	ValidateTarget(fcinfo, 2, &target);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	if (!ResolvePrincipalText(PG_GETARG_TEXT_PP(0), &principal) ||
+		!ResolveTenantText(PG_GETARG_TEXT_PP(1), &tenant))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(Decide(&principal, &tenant, &target));
+}
+
+PG_FUNCTION_INFO_V1(rbac_can_current);
+
+/* rbac_can(tenant uuid, resource text, action text), for current_principal() */
+Datum
+rbac_can_current(PG_FUNCTION_ARGS)
+{
+	CheckTarget target;
+	pg_uuid_t	principal;
+
+	CatalogEnsureFresh();
+	ValidateTarget(fcinfo, 1, &target);
+	if (PG_ARGISNULL(0) || !CurrentPrincipal(&principal))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(Decide(&principal, PG_GETARG_UUID_P(0), &target));
+}
+
+PG_FUNCTION_INFO_V1(rbac_can_current_by_name);
+
+/* rbac_can(tenant text, resource text, action text), for current_principal() */
+Datum
+rbac_can_current_by_name(PG_FUNCTION_ARGS)
+{
+	CheckTarget target;
+	pg_uuid_t	principal;
+	pg_uuid_t	tenant;
+
+	CatalogEnsureFresh();
+	ValidateTarget(fcinfo, 1, &target);
+	if (PG_ARGISNULL(0) || !CurrentPrincipal(&principal) ||
+		!ResolveTenantText(PG_GETARG_TEXT_PP(0), &tenant))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(Decide(&principal, &tenant, &target));
+}
+
+/* ------------------------------------------------------------------------
+ * Organization capabilities (SPEC section 7): the lowest org role that holds
+ * each capability x action; ORG_NONE where no role does.
+ * ------------------------------------------------------------------------
+ */
+
+typedef struct OrgCapability
+{
+	const char *name;
+	OrgRoleLevel needs[RBAC_NUM_ACTIONS];	/* create, read, update, delete, share */
+} OrgCapability;
+
+static const OrgCapability org_capabilities[] = {
+	{"organization", {ORG_NONE, ORG_VIEWER, ORG_EDITOR, ORG_ADMIN, ORG_NONE}},
+	{"billing", {ORG_NONE, ORG_ADMIN, ORG_ADMIN, ORG_NONE, ORG_NONE}},
+	{"member", {ORG_EDITOR, ORG_VIEWER, ORG_EDITOR, ORG_EDITOR, ORG_NONE}},
+	{"tenant", {ORG_EDITOR, ORG_VIEWER, ORG_EDITOR, ORG_ADMIN, ORG_NONE}},
+	{"team", {ORG_EDITOR, ORG_VIEWER, ORG_EDITOR, ORG_EDITOR, ORG_NONE}},
+};
+
+static const OrgCapability *
+ValidateCapability(text *capability)
+{
+	const char *s = VARDATA_ANY(capability);
+	int			len = VARSIZE_ANY_EXHDR(capability);
+
+	for (int i = 0; i < (int) lengthof(org_capabilities); i++)
+	{
+		const char *name = org_capabilities[i].name;
+
+		if ((int) strlen(name) == len && memcmp(name, s, len) == 0)
+			return &org_capabilities[i];
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown organization capability \"%s\"", QuoteInput(s, len)),
+			 errhint("Valid capabilities are: organization, billing, member, tenant, team.")));
+	return NULL;
+}
+
+static bool
+DecideOrg(const pg_uuid_t *principal, const pg_uuid_t *org,
+		  const OrgCapability *capability, int action)
+{
+	PrincipalEntry *p = CatalogGetPrincipal(principal);
+	OrgRoleLevel needs = capability->needs[action];
+
+	if (!p->exists || !p->active || needs == ORG_NONE)
+		return false;
+	return CatalogOrgRole(principal, org) >= needs;
+}
+
+static void
+ValidateOrgCheck(FunctionCallInfo fcinfo, const OrgCapability **capability, int *action)
+{
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("capability must not be null")));
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("action must not be null")));
+	*capability = ValidateCapability(PG_GETARG_TEXT_PP(2));
+	*action = ValidateAction(PG_GETARG_TEXT_PP(3));
+}
+
+PG_FUNCTION_INFO_V1(rbac_org_can);
+
+/* rbac_org_can(principal uuid, org uuid, capability text, action text) */
+Datum
+rbac_org_can(PG_FUNCTION_ARGS)
+{
+	const OrgCapability *capability;
+	int			action;
+
+	CatalogEnsureFresh();
+	ValidateOrgCheck(fcinfo, &capability, &action);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(DecideOrg(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), capability, action));
+}
+
+PG_FUNCTION_INFO_V1(rbac_org_can_by_name);
+
+/* rbac_org_can(principal text, org text, capability text, action text) */
+Datum
+rbac_org_can_by_name(PG_FUNCTION_ARGS)
+{
+	const OrgCapability *capability;
+	int			action;
+	pg_uuid_t	principal;
+	pg_uuid_t	org;
+	char	   *org_text;
+
+	CatalogEnsureFresh();
+	ValidateOrgCheck(fcinfo, &capability, &action);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	org_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (!ResolvePrincipalText(PG_GETARG_TEXT_PP(0), &principal))
+		PG_RETURN_BOOL(false);
+	if (!ParseUuid(org_text, strlen(org_text), org.data) &&
+		!CatalogResolveName('o', org_text, &org))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(DecideOrg(&principal, &org, capability, action));
+}
+
+/* ------------------------------------------------------------------------
+ * Helpers of the management API
+ * ------------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(role_missing_permissions);
+
+/*
+ * role_missing_permissions(actor uuid, tenant uuid, role uuid) returns text[]:
+ * the 'type:action' pairs the role holds that the actor does not hold in the
+ * tenant (type level), in vocabulary order.  Empty when nothing is missing.
+ */
+Datum
+role_missing_permissions(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *actor = PG_GETARG_UUID_P(0);
+	pg_uuid_t  *tenant = PG_GETARG_UUID_P(1);
+	pg_uuid_t  *role = PG_GETARG_UUID_P(2);
+	PrincipalEntry *p;
+	const uint8 *held = NULL;
+	const uint8 *wanted;
+	ArrayBuildState *astate = NULL;
+	int			ntypes;
+
+	CatalogEnsureFresh();
+	ntypes = CatalogTypeCount();
+	p = CatalogGetPrincipal(actor);
+	if (p->exists && p->active)
+		held = CatalogTenantPermissions(actor, tenant);
+	wanted = CatalogRolePermissions(role);
+	astate = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	if (wanted != NULL)
+	{
+		for (int t = 0; t < ntypes; t++)
+		{
+			uint8		missing = wanted[t] & ~(held ? held[t] : 0);
+
+			for (int a = 0; a < RBAC_NUM_ACTIONS; a++)
+				if (missing & RBAC_BIT(a))
+					astate = accumArrayResult(astate,
+											  CStringGetTextDatum(psprintf("%s:%s", CatalogTypeName(t),
+																		   RbacActionNames[a])),
+											  false, TEXTOID, CurrentMemoryContext);
+		}
+	}
+	PG_RETURN_DATUM(makeArrayResult(astate, CurrentMemoryContext));
+}
+
+PG_FUNCTION_INFO_V1(role_permissions);
+
+/*
+ * role_permissions(role uuid) returns table(resource_type text, action text):
+ * the effective permission set of a role, live inheritance applied.
+ */
+Datum
+role_permissions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const uint8 *perms;
+	int			ntypes;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	CatalogEnsureFresh();
+	ntypes = CatalogTypeCount();
+	perms = CatalogRolePermissions(PG_GETARG_UUID_P(0));
+	if (perms == NULL)
+		PG_RETURN_VOID();
+	for (int t = 0; t < ntypes; t++)
+		for (int a = 0; a < RBAC_NUM_ACTIONS; a++)
+		{
+			Datum		values[2];
+			bool		nulls[2] = {false, false};
+
+			if (!(perms[t] & RBAC_BIT(a)))
+				continue;
+			values[0] = CStringGetTextDatum(CatalogTypeName(t));
+			values[1] = CStringGetTextDatum(RbacActionNames[a]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(parse_resource);
+
+/* parse_resource(resource text, OUT resource_type text, OUT resource_id uuid) */
+Datum
+parse_resource(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	CheckTarget target;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	CatalogEnsureFresh();
+	ValidateResource(PG_GETARG_TEXT_PP(0), &target);
+	values[0] = CStringGetTextDatum(CatalogTypeName(target.type_index));
+	if (target.has_id)
+	{
+		pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
+
+		memcpy(id, &target.id, sizeof(pg_uuid_t));
+		values[1] = UUIDPGetDatum(id);
+	}
+	else
+		nulls[1] = true;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(cache_stats);
+
+/* cache_stats(): what this backend's cache holds, for benchmarks and DBAs. */
+Datum
+cache_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	int64		principals,
+				resources,
+				roles,
+				bytes;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	CatalogStats(&principals, &resources, &roles, &bytes);
+	values[0] = Int64GetDatum(principals);
+	values[1] = Int64GetDatum(resources);
+	values[2] = Int64GetDatum(roles);
+	values[3] = Int64GetDatum(bytes);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}

@@ -1,0 +1,140 @@
+/*
+ * identity.c
+ *     The acting principal: set for one transaction by set_principal() (a
+ *     privilege the DBA grants to the application's pool role), else the
+ *     user linked to session_user's PostgreSQL role.  Kept in backend memory,
+ *     never in a setting, so no SET can change it; cleared at commit/abort.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/uuid.h"
+
+#include "catalog.h"
+#include "identity.h"
+
+static bool principal_set = false;
+static pg_uuid_t principal_id;
+
+void
+IdentityXactCallback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			principal_set = false;
+			break;
+		default:
+			break;
+	}
+}
+
+bool
+CurrentPrincipal(pg_uuid_t *out)
+{
+	char	   *role_name;
+
+	if (principal_set)
+	{
+		memcpy(out, &principal_id, sizeof(pg_uuid_t));
+		return true;
+	}
+	CatalogEnsureFresh();
+	role_name = GetUserNameFromId(GetSessionUserId(), true);
+	if (role_name == NULL)
+		return false;
+	return CatalogResolveName('l', role_name, out);
+}
+
+static char *
+UuidText(pg_uuid_t *id)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
+}
+
+PG_FUNCTION_INFO_V1(set_principal);
+
+Datum
+set_principal(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *id;
+	PrincipalEntry *entry;
+
+	if (PG_ARGISNULL(0))
+	{
+		principal_set = false;
+		PG_RETURN_VOID();
+	}
+	id = PG_GETARG_UUID_P(0);
+	CatalogEnsureFresh();
+	entry = CatalogGetPrincipal(id);
+	if (!entry->exists || !entry->active || entry->kind == PRINCIPAL_TEAM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("principal %s cannot act", UuidText(id)),
+				 errdetail("Only an existing, active user or service account can be the acting principal.")));
+	if (!IsTransactionBlock())
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("set_principal() outside a transaction block lasts for this statement only"),
+				 errhint("Call it after BEGIN; the principal is cleared at commit or rollback.")));
+	memcpy(&principal_id, id, sizeof(pg_uuid_t));
+	principal_set = true;
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(current_principal);
+
+Datum
+current_principal(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *out = palloc(sizeof(pg_uuid_t));
+
+	if (!CurrentPrincipal(out))
+		PG_RETURN_NULL();
+	PG_RETURN_UUID_P(out);
+}
+
+/*
+ * The system is a superuser or the extension's owner acting with no
+ * principal.  The outer user is the role the caller runs as (SET ROLE
+ * included), unaffected by the SECURITY DEFINER management functions.
+ */
+static bool
+CallerIsSystem(void)
+{
+	Oid			outer = GetOuterUserId();
+
+	return superuser_arg(outer) || outer == CatalogSchemaOwner();
+}
+
+PG_FUNCTION_INFO_V1(acting_principal);
+
+/*
+ * For the management functions: the principal to authorize, or NULL when the
+ * caller is the system; anyone else without a principal is refused.
+ */
+Datum
+acting_principal(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *out = palloc(sizeof(pg_uuid_t));
+
+	if (CurrentPrincipal(out))
+		PG_RETURN_UUID_P(out);
+	if (CallerIsSystem())
+		PG_RETURN_NULL();
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied: no principal is acting"),
+			 errdetail("Role \"%s\" is neither a superuser nor the extension owner, and no principal is set for the transaction or linked to the session user.",
+					   GetUserNameFromId(GetOuterUserId(), false)),
+			 errhint("Call zenml_rbac.set_principal() after BEGIN.")));
+	PG_RETURN_NULL();
+}

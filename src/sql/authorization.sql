@@ -1,0 +1,239 @@
+-- Internal helpers of the management API: looking objects up with clear
+-- errors, authorizing the acting principal, and membership transitions.
+-- None is executable by PUBLIC; the SECURITY DEFINER API functions call them.
+
+CREATE FUNCTION zenml_rbac._check_name(kind text, name text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION '% name must not be null', kind USING ERRCODE = '22004';
+    END IF;
+    IF name = '' OR length(name) > 255 OR name ~ '[/[:cntrl:]]' OR name <> btrim(name) THEN
+        RAISE EXCEPTION 'invalid % name "%"', kind, left(name, 64)
+            USING ERRCODE = '22023',
+                  DETAIL = 'A name has 1 to 255 characters, no "/", no control characters and no leading or trailing spaces.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._check_name(text, text) IS 'Internal: validates an object name (22004, 22023).';
+
+CREATE FUNCTION zenml_rbac._not_null(what text, value anyelement) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must not be null', what USING ERRCODE = '22004';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._not_null(text, anyelement) IS 'Internal: 22004 for a NULL argument.';
+
+-- Locks the organization row: management changes within one organization
+-- are serialized, so membership transitions see a stable picture.
+CREATE FUNCTION zenml_rbac._lock_org(org uuid) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_name text;
+BEGIN
+    PERFORM zenml_rbac._not_null('organization', org);
+    SELECT o.name INTO v_name FROM zenml_rbac.organization o WHERE o.id = org FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'organization % does not exist', org USING ERRCODE = '42704';
+    END IF;
+    RETURN v_name;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._lock_org(uuid) IS 'Internal: locks an organization for a management change; 42704 if missing.';
+
+CREATE FUNCTION zenml_rbac._lock_tenant(tenant uuid, OUT org_id uuid, OUT name text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM zenml_rbac._not_null('tenant', tenant);
+    SELECT t.org_id, t.name INTO org_id, name FROM zenml_rbac.tenant t WHERE t.id = tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'tenant % does not exist', tenant USING ERRCODE = '42704';
+    END IF;
+    PERFORM zenml_rbac._lock_org(org_id);
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._lock_tenant(uuid) IS 'Internal: locks a tenant''s organization for a management change; 42704 if missing.';
+
+CREATE FUNCTION zenml_rbac._require_org(actor uuid, org uuid, capability text, action text, what text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF actor IS NOT NULL AND NOT zenml_rbac.rbac_org_can(actor, org, capability, action) THEN
+        RAISE EXCEPTION 'permission denied to % in organization "%"', what,
+            (SELECT o.name FROM zenml_rbac.organization o WHERE o.id = org)
+            USING ERRCODE = '42501',
+                  DETAIL = format('It requires "%s:%s" in the organization.', capability, action);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._require_org(uuid, uuid, text, text, text) IS
+    'Internal: 42501 naming the missing organization capability.';
+
+CREATE FUNCTION zenml_rbac._is_org_admin(actor uuid, org uuid) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    -- billing:update is held by org_admin alone
+    SELECT actor IS NULL OR zenml_rbac.rbac_org_can(actor, org, 'billing', 'update');
+$$;
+COMMENT ON FUNCTION zenml_rbac._is_org_admin(uuid, uuid) IS
+    'Internal: is the actor the system or an org_admin of the organization?';
+
+CREATE FUNCTION zenml_rbac._require_org_admin(actor uuid, org uuid, what text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT zenml_rbac._is_org_admin(actor, org) THEN
+        RAISE EXCEPTION 'permission denied to % in organization "%"', what,
+            (SELECT o.name FROM zenml_rbac.organization o WHERE o.id = org)
+            USING ERRCODE = '42501', DETAIL = 'It requires the org_admin role.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._require_org_admin(uuid, uuid, text) IS 'Internal: 42501 unless org_admin.';
+
+CREATE FUNCTION zenml_rbac._require_tenant(actor uuid, tenant uuid, resource text, actions text[], what text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    a text;
+BEGIN
+    IF actor IS NULL THEN
+        RETURN;
+    END IF;
+    FOREACH a IN ARRAY actions LOOP
+        IF zenml_rbac.rbac_can(actor, tenant, resource, a) THEN
+            RETURN;
+        END IF;
+    END LOOP;
+    RAISE EXCEPTION 'permission denied to % in tenant "%"', what,
+        (SELECT t.name FROM zenml_rbac.tenant t WHERE t.id = tenant)
+        USING ERRCODE = '42501',
+              DETAIL = format('It requires %s on "%s".',
+                              (SELECT string_agg(format('"%s"', x), ' or ') FROM unnest(actions) x),
+                              resource);
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._require_tenant(uuid, uuid, text, text[], text) IS
+    'Internal: 42501 unless the actor holds one of the actions on the resource in the tenant.';
+
+-- A user or service account that is a member of the organization, or a team
+-- of it: the principals that may hold roles and shares there.
+CREATE FUNCTION zenml_rbac._require_org_principal(org uuid, principal uuid, allow_team boolean)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind text;
+    v_org uuid;
+BEGIN
+    PERFORM zenml_rbac._not_null('principal', principal);
+    SELECT p.kind, p.org_id INTO v_kind, v_org FROM zenml_rbac.principal p WHERE p.id = principal;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'principal % does not exist', principal USING ERRCODE = '22023';
+    END IF;
+    IF v_kind = 'team' THEN
+        IF NOT allow_team THEN
+            RAISE EXCEPTION 'principal % is a team', principal
+                USING ERRCODE = '22023', DETAIL = 'Teams do not nest and hold no organization membership of their own.';
+        ELSIF v_org <> org THEN
+            RAISE EXCEPTION 'team % belongs to another organization', principal USING ERRCODE = '22023';
+        END IF;
+    ELSIF NOT EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m
+                      WHERE m.org_id = org AND m.principal_id = principal) THEN
+        RAISE EXCEPTION 'principal % is not a member of organization "%"', principal,
+            (SELECT o.name FROM zenml_rbac.organization o WHERE o.id = org)
+            USING ERRCODE = '22023', HINT = 'Give it an organization role with zenml_rbac.set_org_role() first.';
+    END IF;
+    RETURN v_kind;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._require_org_principal(uuid, uuid, boolean) IS
+    'Internal: 22023 unless the principal is a member (or, if allowed, a team) of the organization.';
+
+CREATE FUNCTION zenml_rbac._tenant_role(tenant uuid, role text) RETURNS uuid
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    PERFORM zenml_rbac._not_null('role', role);
+    SELECT r.id INTO v_id FROM zenml_rbac.role r
+     WHERE r.name = role AND (r.tenant_id IS NULL OR r.tenant_id = tenant);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown tenant role "%"', left(role, 64)
+            USING ERRCODE = '22023',
+                  HINT = 'Valid roles are: ' || (SELECT string_agg(r.name, ', ' ORDER BY r.tenant_id IS NOT NULL, r.created_at, r.name)
+                                                FROM zenml_rbac.role r
+                                               WHERE r.tenant_id IS NULL OR r.tenant_id = tenant) || '.';
+    END IF;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._tenant_role(uuid, text) IS
+    'Internal: id of a predefined or custom role of the tenant; 22023 listing valid names.';
+
+CREATE FUNCTION zenml_rbac._custom_role(tenant uuid, role text) RETURNS uuid
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_id uuid := zenml_rbac._tenant_role(tenant, role);
+BEGIN
+    IF EXISTS (SELECT 1 FROM zenml_rbac.role r WHERE r.id = v_id AND r.tenant_id IS NULL) THEN
+        RAISE EXCEPTION 'predefined role "%" cannot be changed', role
+            USING ERRCODE = '22023', HINT = 'Create a custom role based on it with zenml_rbac.create_role().';
+    END IF;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._custom_role(uuid, text) IS
+    'Internal: id of a custom role of the tenant; predefined roles are refused (22023).';
+
+CREATE FUNCTION zenml_rbac._check_vocabulary(resource_type text, action text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM zenml_rbac._not_null('resource type', resource_type);
+    PERFORM zenml_rbac._not_null('action', action);
+    IF strpos(resource_type, '/') > 0 THEN
+        RAISE EXCEPTION 'unknown resource type "%"', left(resource_type, 64)
+            USING ERRCODE = '22023', DETAIL = 'Role permissions name a type, not an instance.';
+    END IF;
+    -- rbac_can validates both names with the engine's own errors and hints
+    PERFORM zenml_rbac.rbac_can(NULL::uuid, NULL::uuid, resource_type, action);
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._check_vocabulary(text, text) IS
+    'Internal: 22023 with a hint for an unknown resource type or action.';
+
+-- Membership (SPEC section 7): holding a tenant role directly or via a team.
+CREATE FUNCTION zenml_rbac._tenant_members(tenant uuid, candidates uuid[]) RETURNS uuid[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(array_agg(c), '{}') FROM unnest(candidates) c
+     WHERE EXISTS (SELECT 1 FROM zenml_rbac.tenant_role_assignment a
+                    WHERE a.tenant_id = tenant AND a.principal_id = c)
+        OR EXISTS (SELECT 1 FROM zenml_rbac.team_member m
+                     JOIN zenml_rbac.tenant_role_assignment a ON a.principal_id = m.team_id
+                    WHERE m.member_id = c AND a.tenant_id = tenant);
+$$;
+COMMENT ON FUNCTION zenml_rbac._tenant_members(uuid, uuid[]) IS
+    'Internal: which of the candidates are members of the tenant now.';
+
+CREATE FUNCTION zenml_rbac._with_team_members(principals uuid[]) RETURNS uuid[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(array_agg(DISTINCT x), '{}') FROM (
+        SELECT unnest(principals) AS x
+        UNION ALL
+        SELECT m.member_id FROM zenml_rbac.team_member m WHERE m.team_id = ANY (principals)) s;
+$$;
+COMMENT ON FUNCTION zenml_rbac._with_team_members(uuid[]) IS
+    'Internal: the principals plus the members of those that are teams.';
+
+CREATE TYPE zenml_rbac._tenant_members_before AS (tenant_id uuid, members uuid[]);
+COMMENT ON TYPE zenml_rbac._tenant_members_before IS
+    'Internal: the members of a tenant among some principals, taken before a change.';
+
+-- Called after a change with the members from before it: whoever stopped
+-- being a member loses every share it held in the tenant.
+CREATE FUNCTION zenml_rbac._drop_departed_grants(tenant uuid, members_before uuid[]) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    DELETE FROM zenml_rbac.resource_grant g
+     WHERE g.tenant_id = tenant
+       AND g.principal_id = ANY (members_before)
+       AND NOT g.principal_id = ANY (zenml_rbac._tenant_members(tenant, members_before));
+$$;
+COMMENT ON FUNCTION zenml_rbac._drop_departed_grants(uuid, uuid[]) IS
+    'Internal: membership transition: drops the shares of those who stopped being tenant members.';

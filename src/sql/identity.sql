@@ -1,0 +1,19 @@
+-- Who is asking (src/identity.c).
+
+CREATE FUNCTION zenml_rbac.set_principal(principal uuid) RETURNS void
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'set_principal';
+COMMENT ON FUNCTION zenml_rbac.set_principal(uuid) IS
+    'Acts as this active user or service account until the transaction ends (28000 otherwise). Granted by the DBA to the application''s pool role only.';
+
+CREATE FUNCTION zenml_rbac.current_principal() RETURNS uuid
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'current_principal';
+COMMENT ON FUNCTION zenml_rbac.current_principal() IS
+    'The principal of this transaction: set by set_principal(), else the user linked to session_user, else NULL.';
+
+CREATE FUNCTION zenml_rbac._acting_principal() RETURNS uuid
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'acting_principal';
+COMMENT ON FUNCTION zenml_rbac._acting_principal() IS
+    'Internal: the principal a management call is authorized as; NULL for the system (superuser or extension owner without a principal); 42501 for anyone else.';
