@@ -18,7 +18,7 @@ REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
                membership management_authz identity errors
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation
-ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac
 
 PG_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter \
             -Wno-missing-field-initializers -Wno-sign-compare

@@ -29,6 +29,16 @@ COMMENT ON FUNCTION zenml_rbac._not_null(text, anyelement) IS 'Internal: 22004 f
 
 -- Locks the organization row: management changes within one organization
 -- are serialized, so membership transitions see a stable picture.
+-- How messages name a principal: kind and name, e.g. user "alice".
+CREATE FUNCTION zenml_rbac._principal_label(principal uuid) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT format('%s "%s"', replace(p.kind, '_', ' '), p.name)
+                       FROM zenml_rbac.principal p WHERE p.id = principal),
+                    format('principal %s', principal));
+$$;
+COMMENT ON FUNCTION zenml_rbac._principal_label(uuid) IS
+    'Internal: how error messages name a principal (kind and name, or the id when unknown).';
+
 CREATE FUNCTION zenml_rbac._lock_org(org uuid) RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -130,14 +140,15 @@ BEGIN
     END IF;
     IF v_kind = 'team' THEN
         IF NOT allow_team THEN
-            RAISE EXCEPTION 'principal % is a team', principal
+            RAISE EXCEPTION '% cannot be a team member', zenml_rbac._principal_label(principal)
                 USING ERRCODE = '22023', DETAIL = 'Teams do not nest and hold no organization membership of their own.';
         ELSIF v_org <> org THEN
-            RAISE EXCEPTION 'team % belongs to another organization', principal USING ERRCODE = '22023';
+            RAISE EXCEPTION '% belongs to another organization', zenml_rbac._principal_label(principal)
+                USING ERRCODE = '22023';
         END IF;
     ELSIF NOT EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m
                       WHERE m.org_id = org AND m.principal_id = principal) THEN
-        RAISE EXCEPTION 'principal % is not a member of organization "%"', principal,
+        RAISE EXCEPTION '% is not a member of organization "%"', zenml_rbac._principal_label(principal),
             (SELECT o.name FROM zenml_rbac.organization o WHERE o.id = org)
             USING ERRCODE = '22023', HINT = 'Give it an organization role with zenml_rbac.set_org_role() first.';
     END IF;

@@ -180,6 +180,8 @@ BEGIN
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER zz_invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
             'ON zenml_rbac.%I FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.catalog_changed()', t);
+        -- fire under logical replication apply (session_replication_role = replica) too
+        EXECUTE pg_catalog.format('ALTER TABLE zenml_rbac.%I ENABLE ALWAYS TRIGGER zz_invalidate_cache', t);
     END LOOP;
 END
 $$;

@@ -46,12 +46,12 @@ DECLARE
     v_id uuid;
 BEGIN
     PERFORM zenml_rbac._check_name('role', name);
-    IF EXISTS (SELECT 1 FROM zenml_rbac.role r
-                WHERE r.name = create_role.name AND (r.tenant_id IS NULL OR r.tenant_id = tenant)) THEN
+    IF EXISTS (SELECT 1 FROM zenml_rbac.role r WHERE r.name = create_role.name AND r.tenant_id IS NULL) THEN
         RAISE EXCEPTION 'role "%" already exists', name
-            USING ERRCODE = '42710',
-                  DETAIL = CASE WHEN name IN ('admin', 'editor', 'viewer')
-                                THEN 'Predefined role names cannot be reused.' END;
+            USING ERRCODE = '42710', DETAIL = 'Predefined role names cannot be reused.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM zenml_rbac.role r WHERE r.name = create_role.name AND r.tenant_id = tenant) THEN
+        RAISE EXCEPTION 'role "%" already exists in tenant "%"', name, v_tenant.name USING ERRCODE = '42710';
     END IF;
     v_base := zenml_rbac._tenant_role(tenant, base_role);
     IF NOT zenml_rbac._is_org_admin(v_actor, v_tenant.org_id) THEN

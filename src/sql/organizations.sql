@@ -96,7 +96,7 @@ BEGIN
         RAISE EXCEPTION 'principal % does not exist', principal USING ERRCODE = '22023';
     END IF;
     IF v_porg IS NOT NULL AND v_porg <> org THEN
-        RAISE EXCEPTION '% % belongs to another organization', replace(v_kind, '_', ' '), principal
+        RAISE EXCEPTION '% belongs to another organization', zenml_rbac._principal_label(principal)
             USING ERRCODE = '22023';
     END IF;
     SELECT m.role INTO v_current FROM zenml_rbac.org_role_assignment m

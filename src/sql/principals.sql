@@ -56,8 +56,11 @@ DECLARE
 BEGIN
     PERFORM zenml_rbac._not_null('principal', principal);
     SELECT p.kind, p.org_id INTO v_kind, v_org FROM zenml_rbac.principal p WHERE p.id = principal;
-    IF NOT FOUND OR v_kind = 'team' THEN
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'no user or service account has id %', principal USING ERRCODE = '42704';
+    ELSIF v_kind = 'team' THEN
+        RAISE EXCEPTION '% is not a user or service account', zenml_rbac._principal_label(principal)
+            USING ERRCODE = '22023';
     END IF;
     IF v_kind = 'service_account' THEN
         PERFORM zenml_rbac._lock_org(v_org);
@@ -66,7 +69,7 @@ BEGIN
           NOT EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m WHERE m.principal_id = principal)
           OR EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m
                       WHERE m.principal_id = principal AND NOT zenml_rbac._is_org_admin(v_actor, m.org_id))) THEN
-        RAISE EXCEPTION 'permission denied to deactivate user %', principal
+        RAISE EXCEPTION 'permission denied to deactivate %', zenml_rbac._principal_label(principal)
             USING ERRCODE = '42501',
                   DETAIL = 'A user is deactivated by itself, the system, or an org_admin of every organization it belongs to.';
     END IF;
@@ -86,8 +89,11 @@ BEGIN
         RAISE EXCEPTION 'permission denied to link a PostgreSQL role'
             USING ERRCODE = '42501', DETAIL = 'Only the system (a superuser or the extension owner without a principal) links roles.';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM zenml_rbac.principal p WHERE p.id = principal AND p.kind <> 'team') THEN
+    IF NOT EXISTS (SELECT 1 FROM zenml_rbac.principal p WHERE p.id = principal) THEN
         RAISE EXCEPTION 'no user or service account has id %', principal USING ERRCODE = '42704';
+    ELSIF EXISTS (SELECT 1 FROM zenml_rbac.principal p WHERE p.id = principal AND p.kind = 'team') THEN
+        RAISE EXCEPTION '% is not a user or service account', zenml_rbac._principal_label(principal)
+            USING ERRCODE = '22023';
     END IF;
     IF pg_role IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_role) THEN
         RAISE EXCEPTION 'role "%" does not exist', pg_role USING ERRCODE = '42704';

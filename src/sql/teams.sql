@@ -28,6 +28,9 @@ BEGIN
     PERFORM zenml_rbac._not_null('team', team);
     SELECT p.org_id INTO v_org FROM zenml_rbac.principal p WHERE p.id = team AND p.kind = 'team';
     IF NOT FOUND THEN
+        IF EXISTS (SELECT 1 FROM zenml_rbac.principal p WHERE p.id = team) THEN
+            RAISE EXCEPTION '% is not a team', zenml_rbac._principal_label(team) USING ERRCODE = '22023';
+        END IF;
         RAISE EXCEPTION 'team % does not exist', team USING ERRCODE = '42704';
     END IF;
     PERFORM zenml_rbac._lock_org(v_org);

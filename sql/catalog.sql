@@ -1,0 +1,96 @@
+-- Catalog: tables, seeded vocabulary and roles, constraints, documentation.
+\set VERBOSITY terse
+
+-- the extension lives in its own schema and is not relocatable
+SELECT extname, extrelocatable, n.nspname
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE extname = 'zenml_rbac';
+
+-- every catalog table is dumped by pg_dump (with filters for seeded rows)
+SELECT c.relname, coalesce(cond, '') AS dump_condition
+  FROM pg_extension e,
+       unnest(e.extconfig, e.extcondition) AS x(oid, cond)
+  JOIN pg_class c ON c.oid = x.oid
+ WHERE e.extname = 'zenml_rbac'
+ ORDER BY 1;
+
+-- seeded vocabulary: nine data types, three administration types
+SELECT kind, string_agg(name, ', ' ORDER BY name)
+  FROM zenml_rbac.resource_type GROUP BY kind ORDER BY kind;
+
+-- predefined roles have fixed ids and no tenant
+SELECT id, name, tenant_id, base_role_id FROM zenml_rbac.role ORDER BY name;
+
+-- every table, view and function of the extension is documented
+SELECT c.relname AS undocumented_relation
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'zenml_rbac' AND c.relkind IN ('r', 'v')
+   AND obj_description(c.oid, 'pg_class') IS NULL;
+SELECT p.oid::regprocedure AS undocumented_function
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'zenml_rbac' AND obj_description(p.oid, 'pg_proc') IS NULL;
+
+-- every SECURITY DEFINER function pins its search_path
+SELECT p.oid::regprocedure AS definer_without_search_path
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'zenml_rbac' AND p.prosecdef
+   AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);
+
+-- nothing in the schema is writable by PUBLIC, and PUBLIC cannot create in it
+SELECT c.relname, a.privilege_type
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
+       aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+ WHERE n.nspname = 'zenml_rbac' AND a.grantee = 0;
+SELECT has_schema_privilege('public', 'zenml_rbac', 'CREATE') AS public_can_create;
+
+-- internal helpers are not executable by PUBLIC; the API is
+SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'zenml_rbac'
+   AND (p.proname LIKE '\_%' OR p.proname IN ('set_principal', 'catalog_changed'))
+   AND has_function_privilege('public', p.oid, 'EXECUTE');
+SELECT count(*) AS public_api_functions
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'zenml_rbac' AND has_function_privilege('public', p.oid, 'EXECUTE');
+
+-- every catalog table invalidates caches on every kind of change, also when
+-- logical replication applies it (ENABLE ALWAYS)
+SELECT c.relname, t.tgenabled
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE t.tgname = 'zz_invalidate_cache' ORDER BY 1;
+
+-- constraints
+SELECT zenml_rbac.create_organization('cat_org') AS org \gset
+SELECT zenml_rbac.create_tenant(:'org', 'cat_tenant') AS tenant \gset
+INSERT INTO zenml_rbac.principal (kind, name) VALUES ('service_account', 'orgless');
+INSERT INTO zenml_rbac.principal (kind, name, org_id) VALUES ('user', 'scoped', :'org');
+INSERT INTO zenml_rbac.principal (kind, name, org_id, active) VALUES ('team', 'inactive', :'org', false);
+INSERT INTO zenml_rbac.resource_type (name) VALUES ('Bad-Name');
+INSERT INTO zenml_rbac.role (name) VALUES ('admin');
+INSERT INTO zenml_rbac.role (tenant_id, name) VALUES (:'tenant', 'no_base');
+INSERT INTO zenml_rbac.role (tenant_id, name, base_role_id)
+VALUES (:'tenant', 'editor', '00000000-0000-4000-8000-000000000002');
+INSERT INTO zenml_rbac.role_permission (role_id, resource_type, action, allowed)
+VALUES ('00000000-0000-4000-8000-000000000003', 'model', 'fly', true);
+-- shares carry read, update, delete and share only
+INSERT INTO zenml_rbac.resource (tenant_id, resource_type, resource_id)
+VALUES (:'tenant', 'model', '00000000-0000-0000-0000-00000000000a');
+INSERT INTO zenml_rbac.principal (kind, name) VALUES ('user', 'cat_user') RETURNING id AS cat_user \gset
+INSERT INTO zenml_rbac.resource_grant VALUES
+    (:'tenant', 'model', '00000000-0000-0000-0000-00000000000a', :'cat_user', ARRAY['create']);
+INSERT INTO zenml_rbac.resource_grant VALUES
+    (:'tenant', 'model', '00000000-0000-0000-0000-00000000000a', :'cat_user', ARRAY[]::text[]);
+-- a grant needs a registered resource
+INSERT INTO zenml_rbac.resource_grant VALUES
+    (:'tenant', 'model', '00000000-0000-0000-0000-00000000000b', :'cat_user', ARRAY['read']);
+-- role cycles are refused even through direct DML
+SELECT zenml_rbac.create_role(:'tenant', 'r1', '', 'viewer') AS r1 \gset
+SELECT zenml_rbac.create_role(:'tenant', 'r2', '', 'r1') AS r2 \gset
+UPDATE zenml_rbac.role SET base_role_id = :'r2' WHERE id = :'r1';
+UPDATE zenml_rbac.role SET base_role_id = :'r1' WHERE id = :'r1';
+
+-- deleting an organization removes everything in it
+SELECT zenml_rbac.delete_organization(:'org');
+SELECT count(*) FROM zenml_rbac.tenant WHERE org_id = :'org';
+SELECT count(*) FROM zenml_rbac.role WHERE tenant_id = :'tenant';
+DELETE FROM zenml_rbac.principal WHERE name = 'cat_user';

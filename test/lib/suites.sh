@@ -1,0 +1,55 @@
+# Run inside pg_virtualenv by test/run.sh: every suite against the throwaway
+# cluster, tallied into one "N passed, N failed" line.
+set -uo pipefail
+passed=0
+failed=0
+log=$(mktemp -d)
+
+tally_regress() {     # pg_regress / pg_isolation_regress output
+    local ok bad
+    ok=$(grep -cE '\.\.\. ok' "$1" || true)
+    bad=$(grep -cE '\.\.\. FAILED' "$1" || true)
+    passed=$((passed + ok)); failed=$((failed + bad))
+    echo "  $2: $ok passed, $bad failed"
+}
+
+tally_tap() {         # TAP streams (pgTAP through pg_prove, Perl through prove)
+    local ok bad
+    ok=$(grep -cE '^[[:space:]]*ok [0-9]' "$1" || true)
+    bad=$(grep -cE '^[[:space:]]*not ok [0-9]' "$1" || true)
+    # a script that died before its plan completed counts as one failure
+    if grep -qE '^Result: FAIL' "$1" && [ "$bad" -eq 0 ]; then bad=1; fi
+    passed=$((passed + ok)); failed=$((failed + bad))
+    echo "  $2: $ok passed, $bad failed"
+}
+
+echo "== pg_regress and isolation"
+make -s installcheck > "$log/regress" 2>&1
+cat "$log/regress"
+tally_regress "$log/regress" "regress+isolation"
+if [ -f regression.diffs ]; then cat regression.diffs; fi
+if [ -f test/isolation/regression.diffs ]; then cat test/isolation/regression.diffs; fi
+
+echo "== pgTAP"
+psql -X -q -c "DROP DATABASE IF EXISTS zenml_rbac_tap" -c "CREATE DATABASE zenml_rbac_tap" >/dev/null
+psql -X -q -d zenml_rbac_tap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION zenml_rbac" >/dev/null
+pg_prove -v -d zenml_rbac_tap test/pgtap/*.sql > "$log/pgtap" 2>&1
+grep -E '^(not ok|Result|Files=)|^test/' "$log/pgtap" || true
+tally_tap "$log/pgtap" "pgTAP"
+
+shopt -s nullglob
+perl_tests=(test/t/*.pl)
+if [ ${#perl_tests[@]} -gt 0 ]; then
+    echo "== Perl cluster tests"
+    # PostgreSQL::Test::Cluster runs initdb, which refuses root
+    chmod -R a+rwX . 2>/dev/null || true
+    runas=""
+    [ "$(id -u)" -eq 0 ] && runas="runuser -u postgres --"
+    PERL5LIB=$(pg_config --pkglibdir)/pgxs/src/test/perl \
+        $runas env PATH="$(pg_config --bindir):$PATH" prove -v "${perl_tests[@]}" > "$log/perl" 2>&1
+    grep -E '^(not ok|Result|Files=)|^test/' "$log/perl" || true
+    tally_tap "$log/perl" "Perl"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
