@@ -1,0 +1,69 @@
+-- zenml_rbac demo: the application runs ordinary SQL; row-level security
+-- decides, through rbac_can(), which rows each principal sees and writes.
+\pset footer off
+\echo '== 1. The DBA bootstraps an organization, two tenants and two users'
+CREATE EXTENSION zenml_rbac;
+SELECT zenml_rbac.create_organization('acme') AS org \gset
+SELECT zenml_rbac.create_tenant(:'org', 'prod') AS prod \gset
+SELECT zenml_rbac.create_tenant(:'org', 'dev') AS dev \gset
+SELECT zenml_rbac.create_user('alice') AS alice \gset
+SELECT zenml_rbac.create_user('bob') AS bob \gset
+SELECT zenml_rbac.set_org_role(:'org', :'alice', 'org_editor') \g /dev/null
+SELECT zenml_rbac.set_org_role(:'org', :'bob', 'org_viewer') \g /dev/null
+SELECT zenml_rbac.grant_tenant_role(:'prod', :'alice', 'editor') \g /dev/null
+SELECT zenml_rbac.grant_tenant_role(:'dev', :'alice', 'viewer') \g /dev/null
+SELECT zenml_rbac.grant_tenant_role(:'dev', :'bob', 'editor') \g /dev/null
+
+\echo '== 2. An application table under row-level security'
+CREATE ROLE demo_app LOGIN;
+GRANT EXECUTE ON FUNCTION zenml_rbac.set_principal(uuid) TO demo_app;
+CREATE TABLE models (
+    id        uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    tenant_id uuid NOT NULL,
+    name      text NOT NULL
+);
+CREATE INDEX ON models (tenant_id);
+ALTER TABLE models ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_models ON models FOR SELECT
+    USING (zenml_rbac.rbac_can(tenant_id, 'model/' || id, 'read'));
+CREATE POLICY create_models ON models FOR INSERT
+    WITH CHECK (zenml_rbac.rbac_can(tenant_id, 'model', 'create'));
+GRANT SELECT, INSERT ON models TO demo_app;
+INSERT INTO models (tenant_id, name) VALUES
+    (:'prod', 'fraud-detector'), (:'prod', 'churn-predictor'), (:'dev', 'experiment-42');
+
+\echo '== 3. The application connects as demo_app and acts for one user per transaction'
+SET ROLE demo_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'alice') \g /dev/null
+\echo 'alice (editor in prod, viewer in dev) sees:'
+SELECT t.name AS tenant, m.name FROM models m JOIN (VALUES (:'prod'::uuid, 'prod'), (:'dev'::uuid, 'dev')) t(id, name) ON t.id = m.tenant_id ORDER BY 1, 2;
+COMMIT;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'bob') \g /dev/null
+\echo 'bob (editor in dev only) sees:'
+SELECT t.name AS tenant, m.name FROM models m JOIN (VALUES (:'prod'::uuid, 'prod'), (:'dev'::uuid, 'dev')) t(id, name) ON t.id = m.tenant_id ORDER BY 1, 2;
+\echo 'bob may create models in dev:'
+INSERT INTO models (tenant_id, name) VALUES (:'dev', 'bobs-model');
+\echo 'but not in prod (the statement fails):'
+\set ON_ERROR_STOP 0
+INSERT INTO models (tenant_id, name) VALUES (:'prod', 'sneaky');
+\set ON_ERROR_STOP 1
+ROLLBACK;
+\echo 'after the transaction nobody is acting: no rows'
+SELECT count(*) AS visible_rows FROM models;
+\echo 'and no SET can change that (there is no such setting):'
+\set ON_ERROR_STOP 0
+SET zenml_rbac.principal = 'alice';
+\set ON_ERROR_STOP 1
+RESET ROLE;
+
+\echo '== 4. A revoke takes effect at once, in every session'
+SELECT zenml_rbac.revoke_tenant_role(:'prod', :'alice', 'editor') \g /dev/null
+SET ROLE demo_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'alice') \g /dev/null
+\echo 'alice after losing prod:'
+SELECT count(*) AS visible_rows FROM models;
+COMMIT;
+RESET ROLE;
