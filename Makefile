@@ -17,7 +17,7 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
                membership management_authz identity errors
 REGRESS_OPTS = --load-extension=zenml_rbac
-ISOLATION      = cache_invalidation
+ISOLATION      = cache_invalidation cache_statement_boundary concurrent_management
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac
 
 PG_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter \

@@ -8,9 +8,16 @@
  * time, into memory contexts under TopMemoryContext.  A statement trigger on
  * each catalog table sends a relcache invalidation for that table; our
  * relcache callback only bumps a generation counter, and the next call into
- * the engine resets the stale caches wholesale.  Loads read with the latest
- * snapshot (as PostgreSQL's own catalog caches do), so a cache is never
- * filled with data older than the invalidations already processed.
+ * the engine resets the stale caches wholesale.
+ *
+ * Statements: at the first call of each top-level statement we accept pending
+ * invalidations and then take one snapshot, which every load of the
+ * statement uses (with the command id advanced, so the transaction's own
+ * changes are seen at once).  A statement therefore answers from one catalog
+ * state: the one committed when it began.  Taking the snapshot after
+ * accepting the invalidations means no cache entry is older than an
+ * invalidation already consumed; entries loaded after a reset in the middle
+ * of a statement are dropped at the next one.
  */
 #include "postgres.h"
 
@@ -29,7 +36,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
-#include "utils/timestamp.h"
+#include "utils/resowner.h"
 
 #include "catalog.h"
 
@@ -106,14 +113,30 @@ static uint64 built_all = 0;
 static uint64 built_resources = 0;
 
 /*
- * Set when a load had to use the statement's snapshot (parallel mode forbids
- * taking the latest): such entries are dropped at the next statement.
+ * Set when entries may be older than an invalidation already consumed (a
+ * reset in the middle of a statement, or a load in parallel mode, which
+ * cannot take a new snapshot): everything is dropped at the next statement.
  */
 static bool loaded_with_old_snapshot = false;
 
-/* Invalidations are accepted once per statement, at the first call in it. */
+/* Top-level statements, counted by the ExecutorStart hook (zenml_rbac.c). */
+uint64		rbac_statement_counter = 0;
+static uint64 seen_statement = 0;
 static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
-static TimestampTz seen_statement = 0;
+
+/*
+ * The snapshot of the current statement's loads, taken when the statement
+ * starts, right after accepting invalidations; with the invalidation
+ * generations it has seen.  NULL when there is none (parallel mode).
+ */
+static Snapshot statement_snapshot = NULL;
+static uint64 snapshot_statement = 0;
+static LocalTransactionId snapshot_lxid = InvalidLocalTransactionId;
+static uint64 snapshot_inval_all = 0;
+static uint64 snapshot_inval_resources = 0;
+
+/* Inside a catalog load: its own queries are not statements. */
+static int	catalog_access_depth = 0;
 
 static MemoryContext CacheContext = NULL;
 static MemoryContext ResourceContext = NULL;
@@ -213,11 +236,60 @@ ResetAllCaches(void)
 	ResetResourceCache();
 }
 
+/* Registered on the top transaction; released at every statement boundary. */
+void
+CatalogReleaseStatementSnapshot(void)
+{
+	if (statement_snapshot != NULL)
+	{
+		UnregisterSnapshotFromOwner(statement_snapshot, TopTransactionResourceOwner);
+		statement_snapshot = NULL;
+	}
+}
+
+/* At transaction end: release the snapshot, forget an interrupted load. */
+void
+CatalogAtTransactionEnd(void)
+{
+	CatalogReleaseStatementSnapshot();
+	catalog_access_depth = 0;
+}
+
+/*
+ * Accept the invalidations committed so far, then take the snapshot every
+ * load of this statement will use: no entry can be older than an
+ * invalidation already consumed.
+ */
+static void
+BeginStatement(void)
+{
+	CatalogReleaseStatementSnapshot();
+	AcceptInvalidationMessages();
+	snapshot_statement = rbac_statement_counter;
+	snapshot_lxid = MyProc->lxid;
+	if (IsInParallelMode())
+		return;					/* no new snapshot may be taken; see RunQuery */
+	statement_snapshot = RegisterSnapshotOnOwner(GetLatestSnapshot(),
+												 TopTransactionResourceOwner);
+	snapshot_inval_all = inval_all;
+	snapshot_inval_resources = inval_resources;
+}
+
+/*
+ * Called by the ExecutorStart hook at each top-level statement.  Only
+ * sessions that use the cache pay for the snapshot; nothing is freed here,
+ * since a caller may hold cache entries (resets happen in CatalogEnsureFresh).
+ */
+void
+CatalogStatementStart(void)
+{
+	if (CacheContext != NULL && catalog_access_depth == 0)
+		BeginStatement();
+}
+
 void
 CatalogEnsureFresh(void)
 {
-	TimestampTz stmt = GetCurrentStatementStartTimestamp();
-
 	if (CacheContext == NULL)
 	{
 		CacheContext = AllocSetContextCreate(TopMemoryContext, "zenml_rbac cache",
@@ -229,15 +301,17 @@ CatalogEnsureFresh(void)
 	}
 
 	/*
-	 * Inside a transaction block, a new statement may not take any new lock
-	 * and so may not look at the invalidation queue: look once ourselves, so
-	 * a change committed elsewhere is seen from our next statement on.
+	 * A new statement (or transaction) the hook did not see start: look at
+	 * the invalidation queue ourselves -- inside a transaction block a
+	 * statement may take no new lock and so never look -- so a change
+	 * committed elsewhere is seen from our next statement on.
 	 */
-	if (MyProc->lxid != seen_lxid || stmt != seen_statement)
+	if (MyProc->lxid != seen_lxid || rbac_statement_counter != seen_statement)
 	{
-		AcceptInvalidationMessages();
+		if (snapshot_statement != rbac_statement_counter || snapshot_lxid != MyProc->lxid)
+			BeginStatement();
 		seen_lxid = MyProc->lxid;
-		seen_statement = stmt;
+		seen_statement = rbac_statement_counter;
 		if (loaded_with_old_snapshot)
 		{
 			inval_all++;
@@ -245,10 +319,21 @@ CatalogEnsureFresh(void)
 		}
 	}
 
-	if (built_all != inval_all)
-		ResetAllCaches();
-	else if (built_resources != inval_resources)
-		ResetResourceCache();
+	if (built_all != inval_all || built_resources != inval_resources)
+	{
+		/*
+		 * Invalidations that arrived after the statement's snapshot (our own
+		 * commands', or others' read while taking a lock) are not in it: what
+		 * is reloaded now is dropped again at the next statement.
+		 */
+		if (statement_snapshot == NULL ||
+			inval_all != snapshot_inval_all || inval_resources != snapshot_inval_resources)
+			loaded_with_old_snapshot = true;
+		if (built_all != inval_all)
+			ResetAllCaches();
+		else
+			ResetResourceCache();
+	}
 	else if (rbac_resource_cache_entries > 0 &&
 			 hash_get_num_entries(resource_hash) >= rbac_resource_cache_entries)
 		ResetResourceCache();
@@ -286,6 +371,7 @@ BeginCatalogAccess(CatalogAccess *access)
 {
 	Oid			owner = CatalogSchemaOwner();
 
+	catalog_access_depth++;
 	GetUserIdAndSecContext(&access->save_userid, &access->save_sec_context);
 	SetUserIdAndSecContext(owner, access->save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
@@ -304,6 +390,7 @@ EndCatalogAccess(CatalogAccess *access)
 	SPI_finish();
 	AtEOXact_GUC(true, access->save_nestlevel);
 	SetUserIdAndSecContext(access->save_userid, access->save_sec_context);
+	catalog_access_depth--;
 }
 
 /* The catalog queries, prepared once per backend and kept. */
@@ -429,13 +516,18 @@ RunQuery(CatalogQuery q, Datum *args)
 			elog(ERROR, "zenml_rbac: could not keep catalog query plan");
 		saved_plans[q] = plan;
 	}
-	if (IsInParallelMode())
+	if (statement_snapshot == NULL)
 	{
+		/* parallel mode took none: use the query's, keep nothing */
 		snapshot = GetActiveSnapshot();
 		loaded_with_old_snapshot = true;
 	}
 	else
-		snapshot = GetLatestSnapshot();
+	{
+		/* see this transaction's own changes up to now */
+		statement_snapshot->curcid = GetCurrentCommandId(false);
+		snapshot = statement_snapshot;
+	}
 	rc = SPI_execute_snapshot(saved_plans[q], args, NULL, snapshot,
 							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)

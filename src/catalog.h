@@ -58,6 +58,12 @@ typedef struct ResourceEntry
 
 /* Process pending invalidations once per statement; drop stale caches. */
 extern void CatalogEnsureFresh(void);
+extern void CatalogReleaseStatementSnapshot(void);
+extern void CatalogStatementStart(void);
+extern void CatalogAtTransactionEnd(void);
+
+/* Bumped by the ExecutorStart hook at each top-level statement. */
+extern uint64 rbac_statement_counter;
 
 /* Vocabulary: NULL for an unknown type name. */
 extern const TypeEntry *CatalogLookupType(const char *name, size_t len);

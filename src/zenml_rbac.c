@@ -1,14 +1,16 @@
 /*
  * zenml_rbac.c
- *     Module entry: settings, and the callbacks that keep the decision
- *     cache (relcache invalidation) and the acting principal (transaction
- *     end) correct.  Needs no shared_preload_libraries.
+ *     Module entry: settings, and the hooks that keep the decision cache
+ *     (relcache invalidation, statement boundaries) and the acting principal
+ *     (transaction end) correct.  Needs no shared_preload_libraries: hooks
+ *     installed on first use see every later statement.
  */
 #include "postgres.h"
 
 #include <limits.h>
 
 #include "access/xact.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -26,6 +28,84 @@ int			rbac_resource_cache_entries = 100000;
 
 void		_PG_init(void);
 
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+
+/* Executor nesting: 0 outside any ExecutorRun/Finish we wrapped. */
+static int	executor_depth = 0;
+
+/* A top-level statement starts: the cache looks at invalidations again. */
+static void
+RbacExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	if (executor_depth == 0)
+	{
+		rbac_statement_counter++;
+		CatalogStatementStart();
+	}
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+static void
+RbacExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+				bool execute_once)
+{
+	executor_depth++;
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		executor_depth--;
+	}
+	PG_END_TRY();
+}
+
+static void
+RbacExecutorFinish(QueryDesc *queryDesc)
+{
+	executor_depth++;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		executor_depth--;
+	}
+	PG_END_TRY();
+}
+
+static void
+RbacXactCallback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* before the top transaction's resource owner lets go of it */
+			CatalogAtTransactionEnd();
+			break;
+		default:
+			break;
+	}
+	IdentityXactCallback(event, arg);
+}
+
 void
 _PG_init(void)
 {
@@ -39,5 +119,12 @@ _PG_init(void)
 	MarkGUCPrefixReserved("zenml_rbac");
 
 	CacheRegisterRelcacheCallback(CatalogRelcacheCallback, (Datum) 0);
-	RegisterXactCallback(IdentityXactCallback, NULL);
+	RegisterXactCallback(RbacXactCallback, NULL);
+
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = RbacExecutorStart;
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = RbacExecutorRun;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = RbacExecutorFinish;
 }
