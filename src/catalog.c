@@ -138,6 +138,9 @@ static uint64 snapshot_inval_resources = 0;
 /* Inside a catalog load: its own queries are not statements. */
 static int	catalog_access_depth = 0;
 
+/* Bumped at every reset: pointers into the caches are valid within an epoch. */
+static uint64 cache_epoch = 1;
+
 static MemoryContext CacheContext = NULL;
 static MemoryContext ResourceContext = NULL;
 
@@ -191,22 +194,59 @@ RememberWatchedTables(void)
 	watched_known = true;
 }
 
+uint64
+CatalogEpoch(void)
+{
+	return cache_epoch;
+}
+
+/*
+ * Keys of uuids (and an int): mix them 8 bytes at a time.  Much cheaper than
+ * the generic hash_bytes on the hot path, and still spreads sequential ids.
+ */
+static uint32
+UuidKeyHash(const void *key, Size keysize)
+{
+	const unsigned char *bytes = key;
+	uint64		h = keysize;
+
+	for (Size i = 0; i + 8 <= keysize; i += 8)
+	{
+		uint64		word;
+
+		memcpy(&word, bytes + i, 8);
+		h = (h ^ word) * UINT64CONST(0x9E3779B97F4A7C15);
+		h ^= h >> 29;
+	}
+	for (Size i = keysize & ~((Size) 7); i < keysize; i++)
+		h = (h ^ bytes[i]) * UINT64CONST(0x9E3779B97F4A7C15);
+	return (uint32) (h ^ (h >> 32));
+}
+
 static HTAB *
 CreateHash(const char *name, Size keysize, Size entrysize, MemoryContext cxt, bool strings)
 {
 	HASHCTL		ctl;
+	int			flags = HASH_ELEM | HASH_CONTEXT;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = keysize;
 	ctl.entrysize = entrysize;
 	ctl.hcxt = cxt;
-	return hash_create(name, 64, &ctl,
-					   HASH_ELEM | HASH_CONTEXT | (strings ? HASH_STRINGS : HASH_BLOBS));
+	if (strings)
+		flags |= HASH_STRINGS;
+	else
+	{
+		ctl.hash = UuidKeyHash;
+		flags |= HASH_FUNCTION;
+	}
+	return hash_create(name, 64, &ctl, flags);
 }
 
 static void
 ResetResourceCache(void)
 {
+	cache_epoch++;
 	MemoryContextReset(ResourceContext);
 	resource_hash = CreateHash("zenml_rbac resources", sizeof(ResourceKey),
 							   sizeof(ResourceEntry), ResourceContext, false);
@@ -216,6 +256,7 @@ ResetResourceCache(void)
 static void
 ResetAllCaches(void)
 {
+	cache_epoch++;
 	MemoryContextReset(CacheContext);
 	type_hash = CreateHash("zenml_rbac types", NAMEDATALEN, sizeof(TypeEntry),
 						   CacheContext, true);

@@ -59,6 +59,9 @@ typedef struct ResourceEntry
 /* Process pending invalidations once per statement; drop stale caches. */
 extern void CatalogEnsureFresh(void);
 extern void CatalogReleaseStatementSnapshot(void);
+
+/* Changes whenever cached entries may have been freed. */
+extern uint64 CatalogEpoch(void);
 extern void CatalogStatementStart(void);
 extern void CatalogAtTransactionEnd(void);
 

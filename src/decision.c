@@ -27,6 +27,51 @@ typedef struct CheckTarget
 	int			action;
 } CheckTarget;
 
+/*
+ * Per call site (fn_extra) memo of the last inputs and what they resolved
+ * to: RLS scans ask the same type/action and mostly the same principal and
+ * tenant row after row.  Valid within one cache epoch.
+ */
+#define MEMO_TEXT_MAX 128
+
+typedef struct CallMemo
+{
+	uint64		epoch;
+	int			resource_len;	/* -1: nothing memoized */
+	char		resource[MEMO_TEXT_MAX];
+	CheckTarget target;			/* its action comes from the action memo */
+	int			action_len;
+	char		action_text[16];
+	int			action;
+	bool		have_scope;
+	pg_uuid_t	principal;
+	pg_uuid_t	tenant;
+	PrincipalEntry *entry;
+	const uint8 *permissions;
+} CallMemo;
+
+static CallMemo *
+GetMemo(FunctionCallInfo fcinfo)
+{
+	CallMemo   *memo = (CallMemo *) fcinfo->flinfo->fn_extra;
+	uint64		epoch = CatalogEpoch();
+
+	if (memo == NULL)
+	{
+		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallMemo));
+		fcinfo->flinfo->fn_extra = memo;
+		memo->epoch = epoch - 1;
+	}
+	if (memo->epoch != epoch)
+	{
+		memo->epoch = epoch;
+		memo->resource_len = -1;
+		memo->action_len = -1;
+		memo->have_scope = false;
+	}
+	return memo;
+}
+
 /* Longest piece of user input quoted back in an error message. */
 #define QUOTE_MAX 64
 
@@ -86,6 +131,11 @@ ValidateResource(text *resource, CheckTarget *out)
 static void
 ValidateTarget(FunctionCallInfo fcinfo, int resource_arg, CheckTarget *out)
 {
+	CallMemo   *memo = GetMemo(fcinfo);
+	text	   *resource;
+	text	   *action;
+	int			len;
+
 	if (PG_ARGISNULL(resource_arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -94,8 +144,36 @@ ValidateTarget(FunctionCallInfo fcinfo, int resource_arg, CheckTarget *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("action must not be null")));
-	ValidateResource(PG_GETARG_TEXT_PP(resource_arg), out);
-	out->action = ValidateAction(PG_GETARG_TEXT_PP(resource_arg + 1));
+	resource = PG_GETARG_TEXT_PP(resource_arg);
+	action = PG_GETARG_TEXT_PP(resource_arg + 1);
+
+	len = VARSIZE_ANY_EXHDR(resource);
+	if (len == memo->resource_len && memcmp(VARDATA_ANY(resource), memo->resource, len) == 0)
+		*out = memo->target;
+	else
+	{
+		ValidateResource(resource, out);
+		if (len <= MEMO_TEXT_MAX)
+		{
+			memcpy(memo->resource, VARDATA_ANY(resource), len);
+			memo->resource_len = len;
+			memo->target = *out;
+		}
+	}
+
+	len = VARSIZE_ANY_EXHDR(action);
+	if (len == memo->action_len && memcmp(VARDATA_ANY(action), memo->action_text, len) == 0)
+		out->action = memo->action;
+	else
+	{
+		out->action = ValidateAction(action);
+		if (len <= (int) sizeof(memo->action_text))
+		{
+			memcpy(memo->action_text, VARDATA_ANY(action), len);
+			memo->action_len = len;
+			memo->action = out->action;
+		}
+	}
 }
 
 /*
@@ -103,16 +181,33 @@ ValidateTarget(FunctionCallInfo fcinfo, int resource_arg, CheckTarget *out)
  * an instance its owner (while a member) and its shares (own and teams').
  */
 static bool
-Decide(const pg_uuid_t *principal, const pg_uuid_t *tenant, const CheckTarget *target)
+Decide(FunctionCallInfo fcinfo, const pg_uuid_t *principal, const pg_uuid_t *tenant,
+	   const CheckTarget *target)
 {
-	PrincipalEntry *p = CatalogGetPrincipal(principal);
+	CallMemo   *memo = GetMemo(fcinfo);
+	PrincipalEntry *p;
 	const uint8 *perms;
 	uint8		bit = RBAC_BIT(target->action);
 	ResourceEntry *r;
 
+	if (memo->have_scope && UuidEquals(&memo->principal, principal) &&
+		UuidEquals(&memo->tenant, tenant))
+	{
+		p = memo->entry;
+		perms = memo->permissions;
+	}
+	else
+	{
+		p = CatalogGetPrincipal(principal);
+		perms = CatalogTenantPermissions(principal, tenant);
+		memo->principal = *principal;
+		memo->tenant = *tenant;
+		memo->entry = p;
+		memo->permissions = perms;
+		memo->have_scope = true;
+	}
 	if (!p->exists || !p->active)
 		return false;
-	perms = CatalogTenantPermissions(principal, tenant);
 	if (perms != NULL && (perms[target->type_index] & bit))
 		return true;
 	if (!target->has_id)
@@ -172,7 +267,7 @@ rbac_can(PG_FUNCTION_ARGS)
 	ValidateTarget(fcinfo, 2, &target);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), &target));
+	PG_RETURN_BOOL(Decide(fcinfo, PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), &target));
 }
 
 PG_FUNCTION_INFO_V1(rbac_can_by_name);
@@ -192,7 +287,7 @@ rbac_can_by_name(PG_FUNCTION_ARGS)
 	if (!ResolvePrincipalText(PG_GETARG_TEXT_PP(0), &principal) ||
 		!ResolveTenantText(PG_GETARG_TEXT_PP(1), &tenant))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(&principal, &tenant, &target));
+	PG_RETURN_BOOL(Decide(fcinfo, &principal, &tenant, &target));
 }
 
 PG_FUNCTION_INFO_V1(rbac_can_current);
@@ -208,7 +303,7 @@ rbac_can_current(PG_FUNCTION_ARGS)
 	ValidateTarget(fcinfo, 1, &target);
 	if (PG_ARGISNULL(0) || !CurrentPrincipal(&principal))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(&principal, PG_GETARG_UUID_P(0), &target));
+	PG_RETURN_BOOL(Decide(fcinfo, &principal, PG_GETARG_UUID_P(0), &target));
 }
 
 PG_FUNCTION_INFO_V1(rbac_can_current_by_name);
@@ -226,7 +321,7 @@ rbac_can_current_by_name(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || !CurrentPrincipal(&principal) ||
 		!ResolveTenantText(PG_GETARG_TEXT_PP(0), &tenant))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(&principal, &tenant, &target));
+	PG_RETURN_BOOL(Decide(fcinfo, &principal, &tenant, &target));
 }
 
 /* ------------------------------------------------------------------------
