@@ -55,6 +55,7 @@ SELECT zenml_rbac.role_allow(:'prod', 'viewer', 'model', 'delete');
 SELECT zenml_rbac.role_disallow(:'prod', 'admin', 'model', 'delete');
 SELECT zenml_rbac.drop_role(:'prod', 'editor');
 SELECT zenml_rbac.create_role(:'prod', 'admin', 'shadow', 'viewer');
+SELECT zenml_rbac.create_role(:'prod', 'org_admin', 'shadow of the org role', 'viewer');
 SELECT zenml_rbac.create_role(:'prod', 'runner', 'duplicate', 'viewer');
 -- the base must exist in the same tenant
 SELECT zenml_rbac.create_role(:'prod', 'orphan', '', 'no_such_role');

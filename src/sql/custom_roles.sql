@@ -8,7 +8,8 @@ BEGIN
     IF NEW.tenant_id IS NULL THEN
         RETURN NEW;
     END IF;
-    IF EXISTS (SELECT 1 FROM zenml_rbac.role r WHERE r.tenant_id IS NULL AND r.name = NEW.name) THEN
+    IF NEW.name IN ('org_admin', 'org_editor', 'org_viewer')
+       OR EXISTS (SELECT 1 FROM zenml_rbac.role r WHERE r.tenant_id IS NULL AND r.name = NEW.name) THEN
         RAISE EXCEPTION 'role "%" already exists', NEW.name
             USING ERRCODE = '42710', DETAIL = 'Predefined role names cannot be reused.';
     END IF;
@@ -46,7 +47,8 @@ DECLARE
     v_id uuid;
 BEGIN
     PERFORM zenml_rbac._check_name('role', name);
-    IF EXISTS (SELECT 1 FROM zenml_rbac.role r WHERE r.name = create_role.name AND r.tenant_id IS NULL) THEN
+    IF name IN ('org_admin', 'org_editor', 'org_viewer')
+       OR EXISTS (SELECT 1 FROM zenml_rbac.role r WHERE r.name = create_role.name AND r.tenant_id IS NULL) THEN
         RAISE EXCEPTION 'role "%" already exists', name
             USING ERRCODE = '42710', DETAIL = 'Predefined role names cannot be reused.';
     END IF;
