@@ -51,5 +51,5 @@ if [ ${#perl_tests[@]} -gt 0 ]; then
     tally_tap "$log/perl" "Perl"
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed" > "${ZENML_RBAC_SUMMARY:-/dev/stdout}"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
