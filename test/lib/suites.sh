@@ -23,11 +23,16 @@ tally_tap() {         # TAP streams (pgTAP through pg_prove, Perl through prove)
     echo "  $2: $ok passed, $bad failed"
 }
 
-echo "== pg_regress and isolation"
-make -s installcheck > "$log/regress" 2>&1
+echo "== pg_regress"
+make -s installcheck ISOLATION= > "$log/regress" 2>&1
 cat "$log/regress"
-tally_regress "$log/regress" "regress+isolation"
+tally_regress "$log/regress" "regress"
 if [ -f regression.diffs ]; then cat regression.diffs; fi
+
+echo "== isolation"
+make -s installcheck REGRESS= > "$log/isolation" 2>&1
+cat "$log/isolation"
+tally_regress "$log/isolation" "isolation"
 if [ -f test/isolation/regression.diffs ]; then cat test/isolation/regression.diffs; fi
 
 echo "== pgTAP"
