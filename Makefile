@@ -33,3 +33,11 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 .PHONY: pgtap
 pgtap:
 	pg_prove --ext .sql -v test/pgtap/
+
+# Static analysis of our C (PostgreSQL's headers are read, not reported on).
+.PHONY: cppcheck
+cppcheck:
+	cppcheck --enable=warning,style,performance,portability --error-exitcode=1 \
+	  --quiet --std=c99 -I src -I $(shell $(PG_CONFIG) --includedir-server) \
+	  --suppress=missingIncludeSystem --suppress=toomanyconfigs --suppress='*:$(shell $(PG_CONFIG) --includedir-server)/*' \
+	  src/*.c

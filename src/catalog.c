@@ -1114,9 +1114,6 @@ CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
 {
 	char		key[NAME_KEY_LEN];
 	NameEntry  *entry;
-	bool		found;
-	pg_uuid_t	id;
-	bool		exists;
 
 	if (strlen(name) + 3 > NAME_KEY_LEN)
 		return LookupName(kind, name, out);
@@ -1125,7 +1122,10 @@ CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
 	entry = hash_search(name_hash, key, HASH_FIND, NULL);
 	if (entry == NULL)
 	{
-		exists = LookupName(kind, name, &id);
+		pg_uuid_t	id;
+		bool		found;
+		bool		exists = LookupName(kind, name, &id);
+
 		entry = hash_search(name_hash, key, HASH_ENTER, &found);
 		entry->found = exists;
 		if (exists)

@@ -187,7 +187,7 @@ Decide(FunctionCallInfo fcinfo, const pg_uuid_t *principal, const pg_uuid_t *ten
 	CallMemo   *memo = GetMemo(fcinfo);
 	PrincipalEntry *p;
 	const uint8 *perms;
-	uint8		bit = RBAC_BIT(target->action);
+	uint8		wanted = RBAC_BIT(target->action);
 	ResourceEntry *r;
 
 	if (memo->have_scope && UuidEquals(&memo->principal, principal) &&
@@ -208,7 +208,7 @@ Decide(FunctionCallInfo fcinfo, const pg_uuid_t *principal, const pg_uuid_t *ten
 	}
 	if (!p->exists || !p->active)
 		return false;
-	if (perms != NULL && (perms[target->type_index] & bit))
+	if (perms != NULL && (perms[target->type_index] & wanted))
 		return true;
 	if (!target->has_id)
 		return false;
@@ -222,7 +222,7 @@ Decide(FunctionCallInfo fcinfo, const pg_uuid_t *principal, const pg_uuid_t *ten
 	{
 		const GrantItem *grant = &r->grants[g];
 
-		if (!(grant->actions & bit))
+		if (!(grant->actions & wanted))
 			continue;
 		if (UuidEquals(&grant->principal, principal))
 			return true;
