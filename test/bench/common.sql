@@ -1,0 +1,57 @@
+-- Benchmark helpers, installed in every benchmark database by run.sh:
+-- deterministic ids (so every run builds the same catalog) and the timer.
+
+CREATE SCHEMA bench;
+
+-- md5 of 'kind:n' read as a uuid: random-looking like gen_random_uuid(), but
+-- the same in every run and computable from the index alone.
+CREATE FUNCTION bench.id(kind text, n bigint) RETURNS uuid
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT pg_catalog.md5(kind || ':' || n)::uuid $$;
+
+CREATE FUNCTION bench.role_id(n int) RETURNS uuid   -- 1 admin, 2 editor, 3 viewer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT ('00000000-0000-4000-8000-00000000000' || n)::uuid $$;
+
+-- Execution time (ms) of one query, from EXPLAIN (ANALYZE, TIMING OFF): it
+-- leaves out parsing and planning and adds no clock reads per row.
+CREATE FUNCTION bench.exec_ms(q text) RETURNS float8
+    LANGUAGE plpgsql AS $$
+DECLARE
+    plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || q INTO plan;
+    RETURN (plan -> 0 ->> 'Execution Time')::float8;
+END
+$$;
+
+-- Runs each query once to warm up (not in the median), then `reps` rounds
+-- that run every query once in turn, so slow phases of a noisy machine hit
+-- all of them alike.  One row per query: its median, every sample, and the
+-- warm-up time (the pass that filled the cache).
+CREATE FUNCTION bench.measure(names text[], queries text[], reps int)
+    RETURNS TABLE (name text, median_ms float8, samples text, warmup_ms float8)
+    LANGUAGE plpgsql AS $$
+DECLARE
+    times float8[] := array_fill(NULL::float8, ARRAY[cardinality(queries), reps]);
+    warmup float8[] := array_fill(NULL::float8, ARRAY[cardinality(queries)]);
+BEGIN
+    FOR q IN 1 .. cardinality(queries) LOOP
+        warmup[q] := bench.exec_ms(queries[q]);
+    END LOOP;
+    FOR r IN 1 .. reps LOOP
+        FOR q IN 1 .. cardinality(queries) LOOP
+            times[q][r] := bench.exec_ms(queries[q]);
+        END LOOP;
+    END LOOP;
+    FOR q IN 1 .. cardinality(queries) LOOP
+        name := names[q];
+        warmup_ms := warmup[q];
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s),
+               string_agg(round(s::numeric, 1)::text, ' ' ORDER BY o)
+          INTO median_ms, samples
+          FROM generate_series(1, reps) o, LATERAL (SELECT times[q][o] AS s) x;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
