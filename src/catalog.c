@@ -22,7 +22,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/genam.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -35,6 +38,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/fmgroids.h"
 #include "utils/syscache.h"
 #include "utils/resowner.h"
 
@@ -375,9 +379,25 @@ CatalogEnsureFresh(void)
 		else
 			ResetResourceCache();
 	}
+	else if (rbac_principal_cache_entries > 0 &&
+			 hash_get_num_entries(principal_hash) + hash_get_num_entries(name_hash)
+			 >= rbac_principal_cache_entries)
+		ResetAllCaches();
 	else if (rbac_resource_cache_entries > 0 &&
 			 hash_get_num_entries(resource_hash) >= rbac_resource_cache_entries)
 		ResetResourceCache();
+}
+
+/*
+ * For management calls, after they waited for their organization's lock:
+ * answer from what is committed now, not from when the statement began, so
+ * a permission revoked while we waited is not used.
+ */
+void
+CatalogRefreshAfterLock(void)
+{
+	inval_all++;
+	BeginStatement();
 }
 
 /* ------------------------------------------------------------------------
@@ -386,17 +406,49 @@ CatalogEnsureFresh(void)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * The extension's owner: the identity catalog reads run as, and (with
+ * superusers) the system.  The schema must be owned by it too: a schema
+ * someone created before CREATE EXTENSION would otherwise lend its owner
+ * both.
+ */
 Oid
-CatalogSchemaOwner(void)
+CatalogExtensionOwner(void)
 {
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
 	Oid			nsp = get_namespace_oid(RBAC_SCHEMA, false);
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	Oid			owner;
+	HeapTuple	nsptup;
+	Oid			nspowner;
 
-	if (!HeapTupleIsValid(tup))
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("zenml_rbac"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"zenml_rbac\" is not installed in this database")));
+
+	nsptup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	if (!HeapTupleIsValid(nsptup))
 		elog(ERROR, "cache lookup failed for namespace %u", nsp);
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
+	nspowner = ((Form_pg_namespace) GETSTRUCT(nsptup))->nspowner;
+	ReleaseSysCache(nsptup);
+	if (nspowner != owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("schema \"%s\" is not owned by the owner of extension \"zenml_rbac\"", RBAC_SCHEMA),
+				 errdetail("Its owner would be trusted as the system."),
+				 errhint("Make the extension owner own the schema, or reinstall the extension into a schema it creates.")));
 	return owner;
 }
 
@@ -410,7 +462,7 @@ typedef struct CatalogAccess
 static void
 BeginCatalogAccess(CatalogAccess *access)
 {
-	Oid			owner = CatalogSchemaOwner();
+	Oid			owner = CatalogExtensionOwner();
 
 	catalog_access_depth++;
 	GetUserIdAndSecContext(&access->save_userid, &access->save_sec_context);
@@ -748,6 +800,25 @@ LoadRoleChain(const pg_uuid_t *id)
 
 	BeginCatalogAccess(&access);
 	n = RunQuery(Q_ROLE_CHAIN, &arg);
+
+	/*
+	 * The deepest row must be a predefined role.  Otherwise the chain was
+	 * cut at MAX_ROLE_DEPTH (direct DML can build one; the role trigger
+	 * refuses it): its roles cannot be computed from here, so none is kept
+	 * but the one asked for, and that one grants nothing.
+	 */
+	if (n > 0)
+	{
+		bool		base_null;
+
+		(void) ResultValue(0, 2, &base_null);
+		if (!base_null)
+		{
+			StoreRole(id, MemoryContextAllocZero(CacheContext, Max(ntypes, 1)));
+			EndCatalogAccess(&access);
+			return;
+		}
+	}
 	for (uint64 i = 0; i < n; i++)
 	{
 		pg_uuid_t	role_id;
@@ -766,11 +837,7 @@ LoadRoleChain(const pg_uuid_t *id)
 			current = MemoryContextAllocZero(CacheContext, Max(ntypes, 1));
 			if (!base_null)
 			{
-				/*
-				 * The base was computed on the previous row.  Only a chain cut
-				 * at MAX_ROLE_DEPTH (a cycle written by direct DML) has a base
-				 * that is not: it grants nothing, failing closed.
-				 */
+				/* the base was computed on the previous row */
 				RoleEntry  *base = hash_search(role_hash, &base_id, HASH_FIND, NULL);
 
 				if (base != NULL && base->exists)

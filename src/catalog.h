@@ -94,8 +94,9 @@ extern ResourceEntry *CatalogGetResource(const pg_uuid_t *tenant, int type_index
 /* Name lookups ('u' user, 'o' organization, 't' "org/tenant", 'l' linked pg role). */
 extern bool CatalogResolveName(char kind, const char *name, pg_uuid_t *out);
 
-/* Owner of the extension's schema: the identity catalog reads run as. */
-extern Oid	CatalogSchemaOwner(void);
+/* The extension's owner: the identity catalog reads run as. */
+extern Oid	CatalogExtensionOwner(void);
+extern void CatalogRefreshAfterLock(void);
 
 extern void CatalogRelcacheCallback(Datum arg, Oid relid);
 extern void CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes);

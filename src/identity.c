@@ -7,10 +7,12 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/uuid.h"
 
 #include "catalog.h"
@@ -18,6 +20,52 @@
 
 static bool principal_set = false;
 static pg_uuid_t principal_id;
+
+/*
+ * The principal as each open subtransaction found it, so rolling one back
+ * (ROLLBACK TO SAVEPOINT, an EXCEPTION block) undoes a set_principal in it.
+ */
+typedef struct SavedPrincipal
+{
+	SubTransactionId subxid;
+	bool		set;
+	pg_uuid_t	id;
+	struct SavedPrincipal *next;
+} SavedPrincipal;
+
+static SavedPrincipal *saved_principals = NULL;
+
+void
+IdentitySubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	SavedPrincipal *top = saved_principals;
+
+	switch (event)
+	{
+		case SUBXACT_EVENT_START_SUB:
+			top = MemoryContextAlloc(TopTransactionContext, sizeof(SavedPrincipal));
+			top->subxid = mySubid;
+			top->set = principal_set;
+			top->id = principal_id;
+			top->next = saved_principals;
+			saved_principals = top;
+			break;
+		case SUBXACT_EVENT_COMMIT_SUB:
+		case SUBXACT_EVENT_ABORT_SUB:
+			if (top == NULL || top->subxid != mySubid)
+				break;
+			if (event == SUBXACT_EVENT_ABORT_SUB)
+			{
+				principal_set = top->set;
+				principal_id = top->id;
+			}
+			saved_principals = top->next;
+			break;
+		default:
+			break;
+	}
+}
 
 void
 IdentityXactCallback(XactEvent event, void *arg)
@@ -30,6 +78,7 @@ IdentityXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			principal_set = false;
+			saved_principals = NULL;	/* freed with TopTransactionContext */
 			break;
 		default:
 			break;
@@ -40,6 +89,13 @@ bool
 CurrentPrincipal(pg_uuid_t *out)
 {
 	char	   *role_name;
+
+	/* the principal lives in the leader; a worker would answer for another */
+	if (IsParallelWorker())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("the acting principal is not available in a parallel worker"),
+				 errhint("Do not mark functions that use it PARALLEL SAFE.")));
 
 	if (principal_set)
 	{
@@ -106,13 +162,19 @@ current_principal(PG_FUNCTION_ARGS)
  * The system is a superuser or the extension's owner acting with no
  * principal.  The outer user is the role the caller runs as (SET ROLE
  * included), unaffected by the SECURITY DEFINER management functions.
+ * Inside a security-restricted operation (ANALYZE, VACUUM, CREATE INDEX,
+ * REFRESH MATERIALIZED VIEW, autovacuum) the outer user is whoever started
+ * the maintenance while the code running is the table owner's: never the
+ * system there.
  */
 static bool
 CallerIsSystem(void)
 {
 	Oid			outer = GetOuterUserId();
 
-	return superuser_arg(outer) || outer == CatalogSchemaOwner();
+	if (InSecurityRestrictedOperation())
+		return false;
+	return superuser_arg(outer) || outer == CatalogExtensionOwner();
 }
 
 PG_FUNCTION_INFO_V1(acting_principal);
@@ -137,4 +199,15 @@ acting_principal(PG_FUNCTION_ARGS)
 					   GetUserNameFromId(GetOuterUserId(), false)),
 			 errhint("Call zenml_rbac.set_principal() after BEGIN.")));
 	PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(refresh_after_lock);
+
+/* For the management functions, once they hold their organization's lock. */
+Datum
+refresh_after_lock(PG_FUNCTION_ARGS)
+{
+	CatalogEnsureFresh();
+	CatalogRefreshAfterLock();
+	PG_RETURN_VOID();
 }

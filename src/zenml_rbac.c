@@ -25,6 +25,7 @@ const char *const RbacActionNames[RBAC_NUM_ACTIONS] = {
 };
 
 int			rbac_resource_cache_entries = 100000;
+int			rbac_principal_cache_entries = 20000;
 
 void		_PG_init(void);
 
@@ -116,10 +117,18 @@ _PG_init(void)
 							100000, 0, INT_MAX,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("zenml_rbac.principal_cache_entries",
+							"Principals and names kept in a backend's decision cache before it is emptied.",
+							"About 2 kB each; 0 means no limit.",
+							&rbac_principal_cache_entries,
+							20000, 0, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("zenml_rbac");
 
 	CacheRegisterRelcacheCallback(CatalogRelcacheCallback, (Datum) 0);
 	RegisterXactCallback(RbacXactCallback, NULL);
+	RegisterSubXactCallback(IdentitySubXactCallback, NULL);
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = RbacExecutorStart;

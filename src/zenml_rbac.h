@@ -38,6 +38,7 @@ typedef enum OrgRoleLevel
 
 /* zenml_rbac.c: settings */
 extern int	rbac_resource_cache_entries;
+extern int	rbac_principal_cache_entries;
 
 static inline bool
 UuidEquals(const pg_uuid_t *a, const pg_uuid_t *b)

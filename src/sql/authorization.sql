@@ -27,8 +27,6 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac._not_null(text, anyelement) IS 'Internal: 22004 for a NULL argument.';
 
--- Locks the organization row: management changes within one organization
--- are serialized, so membership transitions see a stable picture.
 -- How messages name a principal: kind and name, e.g. user "alice".
 CREATE FUNCTION zenml_rbac._principal_label(principal uuid) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -39,20 +37,32 @@ $$;
 COMMENT ON FUNCTION zenml_rbac._principal_label(uuid) IS
     'Internal: how error messages name a principal (kind and name, or the id when unknown).';
 
+-- Locks the organization row: management changes within one organization
+-- are serialized, so membership transitions see a stable picture.  Then the
+-- decision cache is refreshed (what was revoked while we waited is gone).
+-- A principal that is not a member of the organization learns nothing about
+-- it, not even whether it exists: a generic 42501.
 CREATE FUNCTION zenml_rbac._lock_org(org uuid) RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
     v_name text;
 BEGIN
     PERFORM zenml_rbac._not_null('organization', org);
     SELECT o.name INTO v_name FROM zenml_rbac.organization o WHERE o.id = org FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
+    PERFORM zenml_rbac._refresh_after_lock();
+    IF v_actor IS NOT NULL AND NOT zenml_rbac.rbac_org_can(v_actor, org, 'organization', 'read') THEN
+        RAISE EXCEPTION 'permission denied for organization %', org
+            USING ERRCODE = '42501', DETAIL = 'The acting principal is not a member of it.';
+    END IF;
+    IF v_name IS NULL THEN
         RAISE EXCEPTION 'organization % does not exist', org USING ERRCODE = '42704';
     END IF;
     RETURN v_name;
 END
 $$;
-COMMENT ON FUNCTION zenml_rbac._lock_org(uuid) IS 'Internal: locks an organization for a management change; 42704 if missing.';
+COMMENT ON FUNCTION zenml_rbac._lock_org(uuid) IS
+    'Internal: locks an organization for a management change and refreshes the decision cache; 42501 for non-members, 42704 if missing.';
 
 CREATE FUNCTION zenml_rbac._lock_tenant(tenant uuid, OUT org_id uuid, OUT name text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -60,6 +70,10 @@ BEGIN
     PERFORM zenml_rbac._not_null('tenant', tenant);
     SELECT t.org_id, t.name INTO org_id, name FROM zenml_rbac.tenant t WHERE t.id = tenant;
     IF NOT FOUND THEN
+        IF zenml_rbac._acting_principal() IS NOT NULL THEN
+            RAISE EXCEPTION 'permission denied for tenant %', tenant
+                USING ERRCODE = '42501', DETAIL = 'The acting principal is not a member of its organization.';
+        END IF;
         RAISE EXCEPTION 'tenant % does not exist', tenant USING ERRCODE = '42704';
     END IF;
     PERFORM zenml_rbac._lock_org(org_id);
@@ -248,3 +262,50 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION zenml_rbac._drop_departed_grants(uuid, uuid[]) IS
     'Internal: membership transition: drops the shares of those who stopped being tenant members.';
+
+-- Team membership changes hand out (or take away) whatever the team holds:
+-- a team holding org_admin is changed by org_admins only; for each tenant
+-- role of the team, adding a member needs what grant_tenant_role needs and
+-- removing one what revoke_tenant_role needs.
+CREATE FUNCTION zenml_rbac._require_team_change(actor uuid, team uuid, org uuid, adding boolean)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    a record;
+    v_missing text[];
+BEGIN
+    IF zenml_rbac._is_org_admin(actor, org) THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m
+                WHERE m.org_id = org AND m.principal_id = team AND m.role = 'org_admin') THEN
+        PERFORM zenml_rbac._require_org_admin(actor, org, format('change the members of %s, which holds org_admin',
+                                                                 zenml_rbac._principal_label(team)));
+    END IF;
+    FOR a IN SELECT r.tenant_id, r.role_id, ro.name AS role, t.name AS tenant
+               FROM zenml_rbac.tenant_role_assignment r
+               JOIN zenml_rbac.role ro ON ro.id = r.role_id
+               JOIN zenml_rbac.tenant t ON t.id = r.tenant_id
+              WHERE r.principal_id = team ORDER BY t.name, ro.name
+    LOOP
+        IF adding THEN
+            v_missing := zenml_rbac._role_missing_permissions(actor, a.tenant_id, a.role_id);
+            IF NOT (zenml_rbac.rbac_can(actor, a.tenant_id, 'member', 'create')
+                    OR zenml_rbac.rbac_can(actor, a.tenant_id, 'member', 'update')) THEN
+                v_missing := ARRAY['member:create or member:update'] || v_missing;
+            END IF;
+            IF cardinality(v_missing) > 0 THEN
+                RAISE EXCEPTION 'permission denied to add a member to %, which holds role "%" in tenant "%"',
+                    zenml_rbac._principal_label(team), a.role, a.tenant
+                    USING ERRCODE = '42501',
+                          DETAIL = format('Joining hands out the role: it requires what granting it does; missing: %s.',
+                                          array_to_string(v_missing, ', '));
+            END IF;
+        ELSE
+            PERFORM zenml_rbac._require_tenant(actor, a.tenant_id, 'member', ARRAY['update', 'delete'],
+                format('remove a member of %s, which holds role "%s"', zenml_rbac._principal_label(team), a.role));
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._require_team_change(uuid, uuid, uuid, boolean) IS
+    'Internal: no escalation through teams: changing a team''s members needs what granting or revoking its roles needs.';

@@ -19,6 +19,16 @@ BEGIN
         RAISE EXCEPTION 'base of role "%" must be a predefined role or a role of the same tenant', NEW.name
             USING ERRCODE = '22023';
     END IF;
+    -- the engine computes chains of up to 64 roles; keep well inside that
+    IF (WITH RECURSIVE chain(id, depth) AS (
+            SELECT NEW.base_role_id, 1
+            UNION ALL
+            SELECT r.base_role_id, c.depth + 1 FROM zenml_rbac.role r JOIN chain c ON r.id = c.id
+             WHERE r.base_role_id IS NOT NULL AND c.depth <= 64)
+        SELECT max(depth) FROM chain) > 32 THEN
+        RAISE EXCEPTION 'role "%" would be based on a chain of more than 32 roles', NEW.name
+            USING ERRCODE = '54000';
+    END IF;
     IF EXISTS (WITH RECURSIVE chain(id) AS (
                    SELECT NEW.base_role_id
                    UNION

@@ -17,3 +17,9 @@ CREATE FUNCTION zenml_rbac._acting_principal() RETURNS uuid
     AS 'MODULE_PATHNAME', 'acting_principal';
 COMMENT ON FUNCTION zenml_rbac._acting_principal() IS
     'Internal: the principal a management call is authorized as; NULL for the system (superuser or extension owner without a principal); 42501 for anyone else.';
+
+CREATE FUNCTION zenml_rbac._refresh_after_lock() RETURNS void
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'refresh_after_lock';
+COMMENT ON FUNCTION zenml_rbac._refresh_after_lock() IS
+    'Internal: after a management call got its organization''s lock, decide from what is committed now (a permission revoked while it waited is not used).';

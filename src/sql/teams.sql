@@ -28,6 +28,10 @@ BEGIN
     PERFORM zenml_rbac._not_null('team', team);
     SELECT p.org_id INTO v_org FROM zenml_rbac.principal p WHERE p.id = team AND p.kind = 'team';
     IF NOT FOUND THEN
+        IF zenml_rbac._acting_principal() IS NOT NULL THEN
+            RAISE EXCEPTION 'permission denied for team %', team
+                USING ERRCODE = '42501', DETAIL = 'The acting principal is not a member of its organization.';
+        END IF;
         IF EXISTS (SELECT 1 FROM zenml_rbac.principal p WHERE p.id = team) THEN
             RAISE EXCEPTION '% is not a team', zenml_rbac._principal_label(team) USING ERRCODE = '22023';
         END IF;
@@ -59,6 +63,7 @@ DECLARE
     v_snapshot zenml_rbac._tenant_members_before[];
 BEGIN
     PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'delete', 'delete a team');
+    PERFORM zenml_rbac._require_team_change(v_actor, team, v_org, false);
     SELECT coalesce(array_agg(m.member_id), '{}') INTO v_members
       FROM zenml_rbac.team_member m WHERE m.team_id = team;
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot FROM zenml_rbac._team_tenants(team, v_members) s;
@@ -79,6 +84,7 @@ DECLARE
 BEGIN
     PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'update', 'add a team member');
     PERFORM zenml_rbac._require_org_principal(v_org, principal, false);
+    PERFORM zenml_rbac._require_team_change(v_actor, team, v_org, true);
     INSERT INTO zenml_rbac.team_member (team_id, member_id) VALUES (team, principal)
     ON CONFLICT DO NOTHING;
 END
@@ -96,6 +102,7 @@ DECLARE
 BEGIN
     PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'update', 'remove a team member');
     PERFORM zenml_rbac._not_null('principal', principal);
+    PERFORM zenml_rbac._require_team_change(v_actor, team, v_org, false);
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
       FROM zenml_rbac._team_tenants(team, ARRAY[principal]) s;
     DELETE FROM zenml_rbac.team_member m WHERE m.team_id = team AND m.member_id = principal;
