@@ -143,6 +143,15 @@ SELECT zenml_rbac.rbac_can(:'alice'::uuid, :'prod'::uuid, 'model', 'read');
 ALTER SCHEMA zenml_rbac OWNER TO CURRENT_USER;
 SELECT zenml_rbac.rbac_org_can(:'alice'::uuid, :'org'::uuid, 'organization', 'read') AS works_again;
 
+-- 8. Checking many made-up principals does not grow the cache without bound.
+SET zenml_rbac.principal_cache_entries = 5;
+SELECT count(*) AS allowed
+  FROM generate_series(1, 50) g
+ WHERE zenml_rbac.rbac_can(gen_random_uuid(), :'prod'::uuid, 'model', 'read');
+SELECT principals <= 5 AS capped FROM zenml_rbac.cache_stats();
+SELECT zenml_rbac.rbac_org_can(:'alice'::uuid, :'org'::uuid, 'organization', 'read') AS still_right;
+RESET zenml_rbac.principal_cache_entries;
+
 SELECT zenml_rbac.delete_organization(:'org');
 SELECT zenml_rbac.delete_organization(:'other');
 DELETE FROM zenml_rbac.principal WHERE name LIKE 'sec\_%';

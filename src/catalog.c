@@ -142,6 +142,12 @@ static uint64 snapshot_inval_resources = 0;
 /* Inside a catalog load: its own queries are not statements. */
 static int	catalog_access_depth = 0;
 
+/* Set when a cache holds more entries than its setting allows. */
+static bool principals_over_capacity = false;
+static bool resources_over_capacity = false;
+
+static void NoteGrowth(void);
+
 /* Bumped at every reset: pointers into the caches are valid within an epoch. */
 static uint64 cache_epoch = 1;
 
@@ -251,6 +257,7 @@ static void
 ResetResourceCache(void)
 {
 	cache_epoch++;
+	resources_over_capacity = false;
 	MemoryContextReset(ResourceContext);
 	resource_hash = CreateHash("zenml_rbac resources", sizeof(ResourceKey),
 							   sizeof(ResourceEntry), ResourceContext, false);
@@ -261,6 +268,7 @@ static void
 ResetAllCaches(void)
 {
 	cache_epoch++;
+	principals_over_capacity = false;
 	MemoryContextReset(CacheContext);
 	type_hash = CreateHash("zenml_rbac types", NAMEDATALEN, sizeof(TypeEntry),
 						   CacheContext, true);
@@ -379,13 +387,21 @@ CatalogEnsureFresh(void)
 		else
 			ResetResourceCache();
 	}
-	else if (rbac_principal_cache_entries > 0 &&
-			 hash_get_num_entries(principal_hash) + hash_get_num_entries(name_hash)
-			 >= rbac_principal_cache_entries)
+	else if (principals_over_capacity)
 		ResetAllCaches();
-	else if (rbac_resource_cache_entries > 0 &&
-			 hash_get_num_entries(resource_hash) >= rbac_resource_cache_entries)
+	else if (resources_over_capacity)
 		ResetResourceCache();
+}
+
+/* Checked where entries are added, so the hot path only reads a flag. */
+static void
+NoteGrowth(void)
+{
+	principals_over_capacity = rbac_principal_cache_entries > 0 &&
+		hash_get_num_entries(principal_hash) + hash_get_num_entries(name_hash)
+		>= rbac_principal_cache_entries;
+	resources_over_capacity = rbac_resource_cache_entries > 0 &&
+		hash_get_num_entries(resource_hash) >= rbac_resource_cache_entries;
 }
 
 /*
@@ -1031,6 +1047,7 @@ CatalogGetPrincipal(const pg_uuid_t *id)
 	entry->kind = loaded.kind;
 	entry->nteams = loaded.nteams;
 	entry->teams = loaded.teams;
+	NoteGrowth();
 	return entry;
 }
 
@@ -1122,6 +1139,7 @@ CatalogGetResource(const pg_uuid_t *tenant, int type_index, const pg_uuid_t *id)
 		memcpy(&entry->owner, &owner, sizeof(pg_uuid_t));
 	entry->ngrants = ngrants;
 	entry->grants = grants;
+	NoteGrowth();
 	return entry;
 }
 
@@ -1197,6 +1215,7 @@ CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
 		entry->found = exists;
 		if (exists)
 			memcpy(&entry->id, &id, sizeof(pg_uuid_t));
+		NoteGrowth();
 	}
 	if (entry->found)
 		memcpy(out, &entry->id, sizeof(pg_uuid_t));
