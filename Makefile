@@ -11,11 +11,11 @@ SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
               src/sql/identity.sql src/sql/authorization.sql \
               src/sql/organizations.sql src/sql/principals.sql src/sql/teams.sql \
               src/sql/tenant_roles.sql src/sql/custom_roles.sql \
-              src/sql/resources.sql src/sql/privileges.sql
+              src/sql/resources.sql src/sql/api_keys.sql src/sql/privileges.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
-               membership management_authz identity errors security
+               membership management_authz identity api_keys errors security
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_statement_boundary concurrent_management lock_wait_revocation
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac

@@ -211,3 +211,31 @@ refresh_after_lock(PG_FUNCTION_ARGS)
 	CatalogRefreshAfterLock();
 	PG_RETURN_VOID();
 }
+
+PG_FUNCTION_INFO_V1(new_api_key);
+
+/*
+ * A new API key: "zrk_" and 256 random bits in hex.  Only its SHA-256 is
+ * stored (src/sql/api_keys.sql); the key itself is shown once.
+ */
+Datum
+new_api_key(PG_FUNCTION_ARGS)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8		random[32];
+	char		key[4 + 2 * sizeof(random) + 1];
+
+	if (!pg_strong_random(random, sizeof(random)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random API key")));
+	memcpy(key, "zrk_", 4);
+	for (int i = 0; i < (int) sizeof(random); i++)
+	{
+		key[4 + 2 * i] = hex[random[i] >> 4];
+		key[4 + 2 * i + 1] = hex[random[i] & 0x0F];
+	}
+	key[sizeof(key) - 1] = '\0';
+	explicit_bzero(random, sizeof(random));
+	PG_RETURN_TEXT_P(cstring_to_text(key));
+}

@@ -46,8 +46,14 @@ GRANT EXECUTE ON FUNCTION
     zenml_rbac.register_resource_type(text),
     zenml_rbac.register_resource(uuid, text, uuid),
     zenml_rbac.delete_resource(uuid, text),
-    zenml_rbac.share_resource(uuid, text, uuid, text[])
+    zenml_rbac.share_resource(uuid, text, uuid, text[]),
+    zenml_rbac.create_api_key(uuid, timestamptz),
+    zenml_rbac.rotate_api_key(uuid, interval),
+    zenml_rbac.revoke_api_key(uuid)
 TO PUBLIC;
+
+-- Possessing a valid key is the credential: any role may present one.
+GRANT EXECUTE ON FUNCTION zenml_rbac.authenticate(text) TO PUBLIC;
 
 -- set_principal is deliberately not granted: the DBA grants it to the
 -- application's pool role, e.g.
