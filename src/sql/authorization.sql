@@ -263,6 +263,19 @@ $$;
 COMMENT ON FUNCTION zenml_rbac._drop_departed_grants(uuid, uuid[]) IS
     'Internal: membership transition: drops the shares of those who stopped being tenant members.';
 
+-- What an actor (not an org_admin) lacks to assign a tenant role: member:create
+-- or member:update in the tenant, and every permission of the role.
+CREATE FUNCTION zenml_rbac._grant_missing(actor uuid, tenant uuid, role_id uuid) RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN zenml_rbac.rbac_can(actor, tenant, 'member', 'create')
+                  OR zenml_rbac.rbac_can(actor, tenant, 'member', 'update')
+                THEN '{}'::text[]
+                ELSE ARRAY['member:create or member:update'] END
+           || zenml_rbac._role_missing_permissions(actor, tenant, role_id);
+$$;
+COMMENT ON FUNCTION zenml_rbac._grant_missing(uuid, uuid, uuid) IS
+    'Internal: the no-escalation rule for assigning a tenant role: what the actor is missing (empty when nothing).';
+
 -- Team membership changes hand out (or take away) whatever the team holds:
 -- a team holding org_admin is changed by org_admins only; for each tenant
 -- role of the team, adding a member needs what grant_tenant_role needs and
@@ -288,11 +301,7 @@ BEGIN
               WHERE r.principal_id = team ORDER BY t.name, ro.name
     LOOP
         IF adding THEN
-            v_missing := zenml_rbac._role_missing_permissions(actor, a.tenant_id, a.role_id);
-            IF NOT (zenml_rbac.rbac_can(actor, a.tenant_id, 'member', 'create')
-                    OR zenml_rbac.rbac_can(actor, a.tenant_id, 'member', 'update')) THEN
-                v_missing := ARRAY['member:create or member:update'] || v_missing;
-            END IF;
+            v_missing := zenml_rbac._grant_missing(actor, a.tenant_id, a.role_id);
             IF cardinality(v_missing) > 0 THEN
                 RAISE EXCEPTION 'permission denied to add a member to %, which holds role "%" in tenant "%"',
                     zenml_rbac._principal_label(team), a.role, a.tenant

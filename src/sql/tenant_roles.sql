@@ -10,11 +10,7 @@ DECLARE
 BEGIN
     PERFORM zenml_rbac._require_org_principal(v_tenant.org_id, principal, true);
     IF NOT zenml_rbac._is_org_admin(v_actor, v_tenant.org_id) THEN
-        v_missing := zenml_rbac._role_missing_permissions(v_actor, tenant, v_role);
-        IF NOT (zenml_rbac.rbac_can(v_actor, tenant, 'member', 'create')
-                OR zenml_rbac.rbac_can(v_actor, tenant, 'member', 'update')) THEN
-            v_missing := ARRAY['member:create or member:update'] || v_missing;
-        END IF;
+        v_missing := zenml_rbac._grant_missing(v_actor, tenant, v_role);
         IF cardinality(v_missing) > 0 THEN
             RAISE EXCEPTION 'permission denied to grant role "%" in tenant "%"', role, v_tenant.name
                 USING ERRCODE = '42501',
