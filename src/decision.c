@@ -129,9 +129,8 @@ ValidateResource(text *resource, CheckTarget *out)
  * unknown type or action is an error whoever asks.
  */
 static void
-ValidateTarget(FunctionCallInfo fcinfo, int resource_arg, CheckTarget *out)
+ValidateTarget(FunctionCallInfo fcinfo, CallMemo *memo, int resource_arg, CheckTarget *out)
 {
-	CallMemo   *memo = GetMemo(fcinfo);
 	text	   *resource;
 	text	   *action;
 	int			len;
@@ -181,10 +180,9 @@ ValidateTarget(FunctionCallInfo fcinfo, int resource_arg, CheckTarget *out)
  * an instance its owner (while a member) and its shares (own and teams').
  */
 static bool
-Decide(FunctionCallInfo fcinfo, const pg_uuid_t *principal, const pg_uuid_t *tenant,
+Decide(CallMemo *memo, const pg_uuid_t *principal, const pg_uuid_t *tenant,
 	   const CheckTarget *target)
 {
-	CallMemo   *memo = GetMemo(fcinfo);
 	PrincipalEntry *p;
 	const uint8 *perms;
 	uint8		wanted = RBAC_BIT(target->action);
@@ -261,13 +259,15 @@ PG_FUNCTION_INFO_V1(rbac_can);
 Datum
 rbac_can(PG_FUNCTION_ARGS)
 {
+	CallMemo   *memo;
 	CheckTarget target;
 
 	CatalogEnsureFresh();
-	ValidateTarget(fcinfo, 2, &target);
+	memo = GetMemo(fcinfo);
+	ValidateTarget(fcinfo, memo, 2, &target);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(fcinfo, PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), &target));
+	PG_RETURN_BOOL(Decide(memo, PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), &target));
 }
 
 PG_FUNCTION_INFO_V1(rbac_can_by_name);
@@ -276,18 +276,20 @@ PG_FUNCTION_INFO_V1(rbac_can_by_name);
 Datum
 rbac_can_by_name(PG_FUNCTION_ARGS)
 {
+	CallMemo   *memo;
 	CheckTarget target;
 	pg_uuid_t	principal;
 	pg_uuid_t	tenant;
 
 	CatalogEnsureFresh();
-	ValidateTarget(fcinfo, 2, &target);
+	memo = GetMemo(fcinfo);
+	ValidateTarget(fcinfo, memo, 2, &target);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
 	if (!ResolvePrincipalText(PG_GETARG_TEXT_PP(0), &principal) ||
 		!ResolveTenantText(PG_GETARG_TEXT_PP(1), &tenant))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(fcinfo, &principal, &tenant, &target));
+	PG_RETURN_BOOL(Decide(memo, &principal, &tenant, &target));
 }
 
 PG_FUNCTION_INFO_V1(rbac_can_current);
@@ -296,14 +298,16 @@ PG_FUNCTION_INFO_V1(rbac_can_current);
 Datum
 rbac_can_current(PG_FUNCTION_ARGS)
 {
+	CallMemo   *memo;
 	CheckTarget target;
 	pg_uuid_t	principal;
 
 	CatalogEnsureFresh();
-	ValidateTarget(fcinfo, 1, &target);
+	memo = GetMemo(fcinfo);
+	ValidateTarget(fcinfo, memo, 1, &target);
 	if (PG_ARGISNULL(0) || !CurrentPrincipal(&principal))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(fcinfo, &principal, PG_GETARG_UUID_P(0), &target));
+	PG_RETURN_BOOL(Decide(memo, &principal, PG_GETARG_UUID_P(0), &target));
 }
 
 PG_FUNCTION_INFO_V1(rbac_can_current_by_name);
@@ -312,16 +316,18 @@ PG_FUNCTION_INFO_V1(rbac_can_current_by_name);
 Datum
 rbac_can_current_by_name(PG_FUNCTION_ARGS)
 {
+	CallMemo   *memo;
 	CheckTarget target;
 	pg_uuid_t	principal;
 	pg_uuid_t	tenant;
 
 	CatalogEnsureFresh();
-	ValidateTarget(fcinfo, 1, &target);
+	memo = GetMemo(fcinfo);
+	ValidateTarget(fcinfo, memo, 1, &target);
 	if (PG_ARGISNULL(0) || !CurrentPrincipal(&principal) ||
 		!ResolveTenantText(PG_GETARG_TEXT_PP(0), &tenant))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(fcinfo, &principal, &tenant, &target));
+	PG_RETURN_BOOL(Decide(memo, &principal, &tenant, &target));
 }
 
 /* ------------------------------------------------------------------------
