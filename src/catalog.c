@@ -27,10 +27,12 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -81,6 +83,19 @@ typedef struct RoleEntry
 	bool		exists;
 	uint8	   *permissions;
 } RoleEntry;
+
+typedef struct InstanceKey
+{
+	pg_uuid_t	principal;
+	int32		type_index;
+	int32		action;
+} InstanceKey;
+
+typedef struct InstanceEntry
+{
+	InstanceKey key;
+	InstanceSet set;
+} InstanceEntry;
 
 typedef struct NameEntry
 {
@@ -163,6 +178,7 @@ static HTAB *org_role_hash = NULL;
 static HTAB *role_hash = NULL;
 static HTAB *name_hash = NULL;
 static HTAB *resource_hash = NULL;
+static HTAB *instance_hash = NULL;
 
 /* ------------------------------------------------------------------------
  * Invalidation
@@ -261,6 +277,8 @@ ResetResourceCache(void)
 	MemoryContextReset(ResourceContext);
 	resource_hash = CreateHash("zenml_rbac resources", sizeof(ResourceKey),
 							   sizeof(ResourceEntry), ResourceContext, false);
+	instance_hash = CreateHash("zenml_rbac instance sets", sizeof(InstanceKey),
+							   sizeof(InstanceEntry), ResourceContext, false);
 	built_resources = inval_resources;
 }
 
@@ -401,7 +419,8 @@ NoteGrowth(void)
 		hash_get_num_entries(principal_hash) + hash_get_num_entries(name_hash)
 		>= rbac_principal_cache_entries;
 	resources_over_capacity = rbac_resource_cache_entries > 0 &&
-		hash_get_num_entries(resource_hash) >= rbac_resource_cache_entries;
+		hash_get_num_entries(resource_hash) + hash_get_num_entries(instance_hash)
+		>= rbac_resource_cache_entries;
 }
 
 /*
@@ -468,14 +487,7 @@ CatalogExtensionOwner(void)
 	return owner;
 }
 
-typedef struct CatalogAccess
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-} CatalogAccess;
-
-static void
+void
 BeginCatalogAccess(CatalogAccess *access)
 {
 	Oid			owner = CatalogExtensionOwner();
@@ -493,7 +505,7 @@ BeginCatalogAccess(CatalogAccess *access)
 		elog(ERROR, "zenml_rbac: SPI_connect failed");
 }
 
-static void
+void
 EndCatalogAccess(CatalogAccess *access)
 {
 	SPI_finish();
@@ -517,6 +529,9 @@ typedef enum CatalogQuery
 	Q_NAME_ORG,
 	Q_NAME_TENANT,
 	Q_NAME_PG_ROLE,
+	Q_OWNED,
+	Q_SHARED,
+	Q_PROTECTION,
 	NUM_QUERIES
 } CatalogQuery;
 
@@ -524,7 +539,7 @@ typedef struct QueryDef
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[3];
+	Oid			argtypes[4];
 } QueryDef;
 
 static const QueryDef query_defs[NUM_QUERIES] = {
@@ -601,6 +616,24 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 	[Q_NAME_PG_ROLE] = {
 		"SELECT id FROM zenml_rbac.principal WHERE pg_role = $1::name",
 		1, {TEXTOID}
+	},
+	[Q_OWNED] = {
+		/* owned instances in the given tenants (where the owner is a member) */
+		"SELECT resource_id, tenant_id FROM zenml_rbac.resource"
+		" WHERE owner_id = $1 AND resource_type = $2 AND tenant_id = ANY ($3)",
+		3, {UUIDOID, TEXTOID, UUIDARRAYOID}
+	},
+	[Q_SHARED] = {
+		/* instances shared with the principal or its teams, outside the given tenants */
+		"SELECT resource_id, tenant_id FROM zenml_rbac.resource_grant"
+		" WHERE principal_id = ANY ($1) AND resource_type = $2"
+		" AND $3 = ANY (actions) AND tenant_id <> ALL ($4)",
+		4, {UUIDARRAYOID, TEXTOID, TEXTOID, UUIDARRAYOID}
+	},
+	[Q_PROTECTION] = {
+		"SELECT resource_type, tenant_column, id_column, owner_column"
+		" FROM zenml_rbac.protected_table WHERE relid = $1",
+		1, {REGCLASSOID}
 	},
 };
 
@@ -961,6 +994,8 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
 	out->kind = 0;
 	out->nteams = 0;
 	out->teams = NULL;
+	out->ntenants = 0;
+	out->tenants = NULL;
 
 	BeginCatalogAccess(&access);
 	if (RunQuery(Q_PRINCIPAL, &arg) == 0)
@@ -1006,6 +1041,8 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
 	/* copy the rows out: computing role sets runs further queries */
 	nassign = RunQuery(Q_TENANT_ROLES, &arg);
 	assignments = palloc(sizeof(Assignment) * Max(nassign, 1));
+	if (nassign > 0)
+		out->tenants = MemoryContextAlloc(CacheContext, sizeof(pg_uuid_t) * nassign);
 	for (uint64 i = 0; i < nassign; i++)
 	{
 		ResultUuid(i, 1, &assignments[i].scope, NULL);
@@ -1022,7 +1059,10 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
 		memcpy(&key.scope, &assignments[i].scope, sizeof(pg_uuid_t));
 		entry = hash_search(membership_hash, &key, HASH_ENTER, &found);
 		if (!found)
+		{
 			entry->permissions = MemoryContextAllocZero(CacheContext, Max(ntypes, 1));
+			out->tenants[out->ntenants++] = key.scope;
+		}
 		if (role_perms != NULL)
 			for (int t = 0; t < ntypes; t++)
 				entry->permissions[t] |= role_perms[t];
@@ -1047,6 +1087,8 @@ CatalogGetPrincipal(const pg_uuid_t *id)
 	entry->kind = loaded.kind;
 	entry->nteams = loaded.nteams;
 	entry->teams = loaded.teams;
+	entry->ntenants = loaded.ntenants;
+	entry->tenants = loaded.tenants;
 	NoteGrowth();
 	return entry;
 }
@@ -1143,6 +1185,171 @@ CatalogGetResource(const pg_uuid_t *tenant, int type_index, const pg_uuid_t *id)
 	return entry;
 }
 
+int
+InstancePairCompare(const void *a, const void *b)
+{
+	const InstancePair *x = a;
+	const InstancePair *y = b;
+	int			c = memcmp(x->id.data, y->id.data, UUID_LEN);
+
+	return c != 0 ? c : memcmp(x->tenant.data, y->tenant.data, UUID_LEN);
+}
+
+static Datum
+UuidArray(const pg_uuid_t *items, int n)
+{
+	Datum	   *datums = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		datums[i] = UUIDPGetDatum((pg_uuid_t *) &items[i]);
+	return PointerGetDatum(construct_array(datums, n, UUIDOID, UUID_LEN, false,
+										   TYPALIGN_CHAR));
+}
+
+/* Appends the (id, tenant) rows of the last query. */
+static void
+CollectPairs(uint64 n, InstancePair **pairs, int *npairs, int *capacity)
+{
+	for (uint64 i = 0; i < n; i++)
+	{
+		if (*npairs == *capacity)
+		{
+			*capacity = *capacity * 2;
+			*pairs = repalloc(*pairs, sizeof(InstancePair) * *capacity);
+		}
+		ResultUuid(i, 1, &(*pairs)[*npairs].id, NULL);
+		ResultUuid(i, 2, &(*pairs)[*npairs].tenant, NULL);
+		(*npairs)++;
+	}
+}
+
+/*
+ * What the row-level security policies add to the tenant arm: instances the
+ * principal owns in tenants where it is a member without the type-level
+ * action, and instances shared with it (or its teams) with the action in
+ * tenants where it lacks that action.  Mirrors Decide() in decision.c.
+ */
+const InstanceSet *
+CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
+{
+	InstanceKey key;
+	InstanceEntry *entry;
+	PrincipalEntry *p;
+	InstancePair *pairs;
+	int			npairs = 0;
+	int			capacity = 16;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(&key.principal, principal, sizeof(pg_uuid_t));
+	key.type_index = type_index;
+	key.action = action;
+	entry = hash_search(instance_hash, &key, HASH_FIND, NULL);
+	if (entry != NULL)
+		return &entry->set;
+
+	pairs = palloc(sizeof(InstancePair) * capacity);
+	p = CatalogGetPrincipal(principal);
+	if (p->exists && p->active)
+	{
+		pg_uuid_t  *with = palloc(sizeof(pg_uuid_t) * Max(p->ntenants, 1));
+		pg_uuid_t  *lacking = palloc(sizeof(pg_uuid_t) * Max(p->ntenants, 1));
+		pg_uuid_t  *grantees = palloc(sizeof(pg_uuid_t) * (p->nteams + 1));
+		int			nwith = 0;
+		int			nlacking = 0;
+		CatalogAccess access;
+		Datum		args[4];
+
+		for (int t = 0; t < p->ntenants; t++)
+		{
+			const uint8 *perms = CatalogTenantPermissions(principal, &p->tenants[t]);
+
+			if (perms != NULL && (perms[type_index] & RBAC_BIT(action)))
+				with[nwith++] = p->tenants[t];
+			else
+				lacking[nlacking++] = p->tenants[t];
+		}
+		grantees[0] = *principal;
+		memcpy(grantees + 1, p->teams, sizeof(pg_uuid_t) * p->nteams);
+
+		BeginCatalogAccess(&access);
+		if (nlacking > 0)
+		{
+			args[0] = UUIDPGetDatum((pg_uuid_t *) principal);
+			args[1] = CStringGetTextDatum(CatalogTypeName(type_index));
+			args[2] = UuidArray(lacking, nlacking);
+			CollectPairs(RunQuery(Q_OWNED, args), &pairs, &npairs, &capacity);
+		}
+		if (action != RBAC_CREATE)
+		{
+			args[0] = UuidArray(grantees, p->nteams + 1);
+			args[1] = CStringGetTextDatum(CatalogTypeName(type_index));
+			args[2] = CStringGetTextDatum(RbacActionNames[action]);
+			args[3] = UuidArray(with, nwith);
+			CollectPairs(RunQuery(Q_SHARED, args), &pairs, &npairs, &capacity);
+		}
+		EndCatalogAccess(&access);
+	}
+
+	/* sorted and without duplicates, for binary search */
+	if (npairs > 1)
+	{
+		int			kept = 1;
+
+		qsort(pairs, npairs, sizeof(InstancePair), InstancePairCompare);
+		for (int i = 1; i < npairs; i++)
+			if (InstancePairCompare(&pairs[i], &pairs[kept - 1]) != 0)
+				pairs[kept++] = pairs[i];
+		npairs = kept;
+	}
+
+	entry = hash_search(instance_hash, &key, HASH_ENTER, &found);
+	entry->set.npairs = npairs;
+	entry->set.pairs = NULL;
+	if (npairs > 0)
+	{
+		entry->set.pairs = MemoryContextAlloc(ResourceContext, sizeof(InstancePair) * npairs);
+		memcpy(entry->set.pairs, pairs, sizeof(InstancePair) * npairs);
+	}
+	pfree(pairs);
+	NoteGrowth();
+	return &entry->set;
+}
+
+/* ------------------------------------------------------------------------
+ * Protected tables
+ * ------------------------------------------------------------------------
+ */
+
+static void
+CopyName(char *dst, uint64 row, int col)
+{
+	char	   *value = ResultText(row, col);
+
+	dst[0] = '\0';
+	if (value != NULL)
+		strlcpy(dst, value, NAMEDATALEN);
+}
+
+void
+CatalogProtection(Oid relid, ProtectionConfig *out)
+{
+	CatalogAccess access;
+	Datum		arg = ObjectIdGetDatum(relid);
+
+	memset(out, 0, sizeof(*out));
+	BeginCatalogAccess(&access);
+	if (RunQuery(Q_PROTECTION, &arg) > 0)
+	{
+		out->found = true;
+		CopyName(out->resource_type, 0, 1);
+		CopyName(out->tenant_column, 0, 2);
+		CopyName(out->id_column, 0, 3);
+		CopyName(out->owner_column, 0, 4);
+	}
+	EndCatalogAccess(&access);
+}
+
 /* ------------------------------------------------------------------------
  * Names
  * ------------------------------------------------------------------------
@@ -1231,7 +1438,8 @@ void
 CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes)
 {
 	*principals = principal_hash ? hash_get_num_entries(principal_hash) : 0;
-	*resources = resource_hash ? hash_get_num_entries(resource_hash) : 0;
+	*resources = resource_hash ? hash_get_num_entries(resource_hash) +
+		hash_get_num_entries(instance_hash) : 0;
 	*roles = role_hash ? hash_get_num_entries(role_hash) : 0;
 	*bytes = CacheContext ? MemoryContextMemAllocated(CacheContext, true) : 0;
 }

@@ -31,6 +31,8 @@ typedef struct PrincipalEntry
 	char		kind;			/* PrincipalKind */
 	int			nteams;
 	pg_uuid_t  *teams;			/* teams this principal belongs to */
+	int			ntenants;
+	pg_uuid_t  *tenants;		/* tenants it is a member of, teams included */
 } PrincipalEntry;
 
 typedef struct GrantItem
@@ -90,6 +92,53 @@ extern const uint8 *CatalogRolePermissions(const pg_uuid_t *role);
 /* Ownership and shares of one resource instance. */
 extern ResourceEntry *CatalogGetResource(const pg_uuid_t *tenant, int type_index,
 										 const pg_uuid_t *id);
+
+/*
+ * The instances of one type a principal reaches by ownership or shares with
+ * one action, outside the tenants where its roles already give that action
+ * on the whole type: (id, tenant) pairs sorted by id, then tenant.
+ */
+typedef struct InstancePair
+{
+	pg_uuid_t	id;
+	pg_uuid_t	tenant;
+} InstancePair;
+
+typedef struct InstanceSet
+{
+	int			npairs;
+	InstancePair *pairs;
+} InstanceSet;
+
+extern const InstanceSet *CatalogInstances(const pg_uuid_t *principal, int type_index,
+										   int action);
+extern int	InstancePairCompare(const void *a, const void *b);
+
+/* How a protected table is protected (zenml_rbac.protected_table). */
+typedef struct ProtectionConfig
+{
+	bool		found;
+	char		resource_type[NAMEDATALEN];
+	char		tenant_column[NAMEDATALEN];
+	char		id_column[NAMEDATALEN];
+	char		owner_column[NAMEDATALEN];	/* empty when there is none */
+} ProtectionConfig;
+
+extern void CatalogProtection(Oid relid, ProtectionConfig *out);
+
+/*
+ * Runs code as the extension owner with a pinned search_path and an open
+ * SPI connection: catalog reads, and the writes of protected tables' triggers.
+ */
+typedef struct CatalogAccess
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} CatalogAccess;
+
+extern void BeginCatalogAccess(CatalogAccess *access);
+extern void EndCatalogAccess(CatalogAccess *access);
 
 /* Name lookups ('u' user, 'o' organization, 't' "org/tenant", 'l' linked pg role). */
 extern bool CatalogResolveName(char kind, const char *name, pg_uuid_t *out);

@@ -15,6 +15,7 @@
 #include "utils/uuid.h"
 
 #include "catalog.h"
+#include "decision.h"
 #include "identity.h"
 #include "resource_ref.h"
 
@@ -229,6 +230,23 @@ Decide(CallMemo *memo, const pg_uuid_t *principal, const pg_uuid_t *tenant,
 				return true;
 	}
 	return false;
+}
+
+bool
+DecisionAllows(const pg_uuid_t *principal, const pg_uuid_t *tenant, int type_index,
+			   const pg_uuid_t *id, int action)
+{
+	CallMemo	memo;
+	CheckTarget target;
+
+	memset(&memo, 0, sizeof(memo));
+	memset(&target, 0, sizeof(target));
+	target.type_index = type_index;
+	target.action = action;
+	target.has_id = id != NULL;
+	if (id != NULL)
+		target.id = *id;
+	return Decide(&memo, principal, tenant, &target);
 }
 
 /* A principal given as text: a uuid, else a user name. */

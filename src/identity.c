@@ -239,3 +239,20 @@ new_api_key(PG_FUNCTION_ARGS)
 	explicit_bzero(random, sizeof(random));
 	PG_RETURN_TEXT_P(cstring_to_text(key));
 }
+
+PG_FUNCTION_INFO_V1(require_system);
+
+/*
+ * For operations that are the DBA's whatever principal acts (protect,
+ * unprotect): a superuser or the extension owner, outside maintenance code.
+ */
+Datum
+require_system(PG_FUNCTION_ARGS)
+{
+	if (!CallerIsSystem())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", text_to_cstring(PG_GETARG_TEXT_PP(0))),
+				 errdetail("Only the system (a superuser or the extension owner) may do this.")));
+	PG_RETURN_VOID();
+}

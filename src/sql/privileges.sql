@@ -52,6 +52,18 @@ GRANT EXECUTE ON FUNCTION
     zenml_rbac.revoke_api_key(uuid)
 TO PUBLIC;
 
+-- Protected tables: their policies run these as whoever queries the table;
+-- protect() and unprotect() authorize their caller (the system) themselves.
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.rls_tenants(text, text),
+    zenml_rbac.rls_instances(text, text),
+    zenml_rbac.rls_instance_match(uuid, uuid, uuid[]),
+    zenml_rbac.rls_registered(uuid, uuid, text),
+    zenml_rbac.protect(regclass, text, name, name, name),
+    zenml_rbac.unprotect(regclass)
+TO PUBLIC;
+GRANT SELECT ON zenml_rbac.protected_tables TO PUBLIC;
+
 -- Possessing a valid key is the credential: any role may present one.
 GRANT EXECUTE ON FUNCTION zenml_rbac.authenticate(text) TO PUBLIC;
 

@@ -1,0 +1,15 @@
+/*
+ * decision.h
+ *     The decision engine's entry point for C callers (the triggers of
+ *     protected tables): the same answer rbac_can() gives.
+ */
+#ifndef DECISION_H
+#define DECISION_H
+
+#include "zenml_rbac.h"
+
+/* id NULL asks for the type-level permission. */
+extern bool DecisionAllows(const pg_uuid_t *principal, const pg_uuid_t *tenant,
+						   int type_index, const pg_uuid_t *id, int action);
+
+#endif							/* DECISION_H */
