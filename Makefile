@@ -16,7 +16,8 @@ SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
-               membership management_authz identity api_keys errors security
+               membership management_authz identity api_keys errors security \
+               rls attacks
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_statement_boundary concurrent_management lock_wait_revocation
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac

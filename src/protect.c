@@ -54,10 +54,28 @@ ResolveTypeAction(text *type_text, text *action_text, int *type_index, int *acti
 				 errmsg("unknown action \"%s\"", text_to_cstring(action_text))));
 }
 
+/*
+ * Arrays the policies compare every row with.  An InitPlan hands them over
+ * through a heap tuple, which gives a varlena under 127 bytes a short header
+ * -- and then each row would copy it to read it.  So a non-empty array is
+ * padded (repeating its last element, or pair) to at least this many uuids,
+ * and an empty one is NULL: `x = ANY (NULL)` is NULL at once, which the
+ * policies take as "no" (none of them negates it).
+ */
+#define MIN_POLICY_ARRAY_ITEMS 8
+
 static Datum
-MakeUuidArray(Datum *items, int n)
+PolicyArray(Datum *items, int n, int unit)
 {
-	return PointerGetDatum(construct_array(items, n, UUIDOID, UUID_LEN, false,
+	int			padded = n;
+
+	if (n == 0)
+		return (Datum) 0;
+	while (padded < MIN_POLICY_ARRAY_ITEMS)
+		padded += unit;
+	for (int i = n; i < padded; i++)
+		items[i] = items[i - unit];
+	return PointerGetDatum(construct_array(items, padded, UUIDOID, UUID_LEN, false,
 										   TYPALIGN_CHAR));
 }
 
@@ -66,7 +84,7 @@ PG_FUNCTION_INFO_V1(rls_tenants);
 /*
  * rls_tenants(resource_type text, action text) returns uuid[]: the tenants
  * where the current principal's roles (own and teams') give the action on
- * the type.  Empty without an active principal.
+ * the type, padded; NULL for none (no active principal included).
  */
 Datum
 rls_tenants(PG_FUNCTION_ARGS)
@@ -81,11 +99,11 @@ rls_tenants(PG_FUNCTION_ARGS)
 	CatalogEnsureFresh();
 	ResolveTypeAction(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &type_index, &action);
 	if (!CurrentPrincipal(&principal))
-		PG_RETURN_DATUM(MakeUuidArray(NULL, 0));
+		PG_RETURN_NULL();
 	p = CatalogGetPrincipal(&principal);
 	if (!p->exists || !p->active)
-		PG_RETURN_DATUM(MakeUuidArray(NULL, 0));
-	items = palloc(sizeof(Datum) * Max(p->ntenants, 1));
+		PG_RETURN_NULL();
+	items = palloc(sizeof(Datum) * (p->ntenants + MIN_POLICY_ARRAY_ITEMS));
 	for (int t = 0; t < p->ntenants; t++)
 	{
 		const uint8 *perms = CatalogTenantPermissions(&principal, &p->tenants[t]);
@@ -93,7 +111,9 @@ rls_tenants(PG_FUNCTION_ARGS)
 		if (perms != NULL && (perms[type_index] & RBAC_BIT(action)))
 			items[n++] = UUIDPGetDatum(&p->tenants[t]);
 	}
-	PG_RETURN_DATUM(MakeUuidArray(items, n));
+	if (n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PolicyArray(items, n, 1));
 }
 
 PG_FUNCTION_INFO_V1(rls_instances);
@@ -101,7 +121,8 @@ PG_FUNCTION_INFO_V1(rls_instances);
 /*
  * rls_instances(resource_type text, action text) returns uuid[]: the
  * instances the current principal reaches by ownership or shares beyond its
- * rls_tenants(), as id, tenant, id, tenant, ... sorted by id then tenant.
+ * rls_tenants(), as id, tenant, id, tenant, ... sorted by id then tenant and
+ * padded; NULL for none.
  */
 Datum
 rls_instances(PG_FUNCTION_ARGS)
@@ -115,23 +136,26 @@ rls_instances(PG_FUNCTION_ARGS)
 	CatalogEnsureFresh();
 	ResolveTypeAction(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &type_index, &action);
 	if (!CurrentPrincipal(&principal))
-		PG_RETURN_DATUM(MakeUuidArray(NULL, 0));
+		PG_RETURN_NULL();
 	set = CatalogInstances(&principal, type_index, action);
-	items = palloc(sizeof(Datum) * Max(2 * set->npairs, 1));
+	if (set->npairs == 0)
+		PG_RETURN_NULL();
+	items = palloc(sizeof(Datum) * (2 * set->npairs + MIN_POLICY_ARRAY_ITEMS));
 	for (int i = 0; i < set->npairs; i++)
 	{
 		items[2 * i] = UUIDPGetDatum((pg_uuid_t *) &set->pairs[i].id);
 		items[2 * i + 1] = UUIDPGetDatum((pg_uuid_t *) &set->pairs[i].tenant);
 	}
-	PG_RETURN_DATUM(MakeUuidArray(items, 2 * set->npairs));
+	PG_RETURN_DATUM(PolicyArray(items, 2 * set->npairs, 2));
 }
 
 PG_FUNCTION_INFO_V1(rls_instance_match);
 
 /*
  * rls_instance_match(tenant uuid, id uuid, pairs uuid[]) returns boolean:
- * whether (id, tenant) is one of the pairs rls_instances() returned.  A pure
- * function of its arguments, so parallel workers may run it.
+ * whether (id, tenant) is one of the pairs rls_instances() returned (sorted,
+ * repeats allowed).  A pure function of its arguments, so parallel workers
+ * may run it.
  */
 Datum
 rls_instance_match(PG_FUNCTION_ARGS)

@@ -24,13 +24,13 @@ CREATE FUNCTION zenml_rbac.rls_tenants(resource_type text, action text) RETURNS 
     LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'rls_tenants';
 COMMENT ON FUNCTION zenml_rbac.rls_tenants(text, text) IS
-    'Tenants where the current principal''s roles give the action on the type; empty without an active principal. Called once per query by the policies of protected tables.';
+    'Tenants where the current principal''s roles give the action on the type (padded with repeats); NULL for none. Called once per query by the policies of protected tables.';
 
 CREATE FUNCTION zenml_rbac.rls_instances(resource_type text, action text) RETURNS uuid[]
     LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'rls_instances';
 COMMENT ON FUNCTION zenml_rbac.rls_instances(text, text) IS
-    'Instances of the type the current principal reaches with the action by ownership or shares outside rls_tenants(), as id, tenant, id, tenant, ... sorted.';
+    'Instances of the type the current principal reaches with the action by ownership or shares outside rls_tenants(), as id, tenant, id, tenant, ... sorted (padded with repeats); NULL for none.';
 
 CREATE FUNCTION zenml_rbac.rls_instance_match(tenant uuid, id uuid, pairs uuid[]) RETURNS boolean
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE

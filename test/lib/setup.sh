@@ -1,7 +1,8 @@
 # Sourced by test/run.sh and test/demo.sh: installs, on a fresh Debian 12
 # machine, the packages that building and testing zenml_rbac need.
 PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap \
-libtap-parser-sourcehandler-pgtap-perl libipc-run-perl make gcc cppcheck"
+libtap-parser-sourcehandler-pgtap-perl libipc-run-perl make gcc cppcheck \
+pgbouncer python3-psycopg"
 
 ensure_packages() {
     local missing=""
