@@ -198,19 +198,40 @@ PG_FUNCTION_INFO_V1(rls_registered);
  * whether the instance is registered in that tenant.  The UPDATE policy uses
  * it to tell a row that stays where it is registered from one moved to
  * another tenant (the registration follows only after the row is written).
+ * It answers only about what the current principal may know of: tenants it
+ * is a member of, and instances shared with it or its teams.
  */
 Datum
 rls_registered(PG_FUNCTION_ARGS)
 {
+	pg_uuid_t  *tenant = PG_GETARG_UUID_P(0);
 	text	   *type_text = PG_GETARG_TEXT_PP(2);
 	const TypeEntry *type;
+	pg_uuid_t	principal;
+	PrincipalEntry *p;
+	ResourceEntry *r;
 
 	CatalogEnsureFresh();
 	type = CatalogLookupType(VARDATA_ANY(type_text), VARSIZE_ANY_EXHDR(type_text));
-	if (type == NULL)
+	if (type == NULL || !CurrentPrincipal(&principal))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(CatalogGetResource(PG_GETARG_UUID_P(0), type->index,
-									  PG_GETARG_UUID_P(1))->registered);
+	p = CatalogGetPrincipal(&principal);
+	if (!p->exists || !p->active)
+		PG_RETURN_BOOL(false);
+	r = CatalogGetResource(tenant, type->index, PG_GETARG_UUID_P(1));
+	if (!r->registered)
+		PG_RETURN_BOOL(false);
+	if (CatalogTenantPermissions(&principal, tenant) != NULL)
+		PG_RETURN_BOOL(true);
+	for (int g = 0; g < r->ngrants; g++)
+	{
+		if (UuidEquals(&r->grants[g].principal, &principal))
+			PG_RETURN_BOOL(true);
+		for (int t = 0; t < p->nteams; t++)
+			if (UuidEquals(&r->grants[g].principal, &p->teams[t]))
+				PG_RETURN_BOOL(true);
+	}
+	PG_RETURN_BOOL(false);
 }
 
 /* ------------------------------------------------------------------------

@@ -42,7 +42,7 @@ CREATE FUNCTION zenml_rbac.rls_registered(tenant uuid, id uuid, resource_type te
     LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'rls_registered';
 COMMENT ON FUNCTION zenml_rbac.rls_registered(uuid, uuid, text) IS
-    'Whether the instance is registered in the tenant: lets the UPDATE policy tell a row that stays in its tenant from one moved elsewhere.';
+    'Whether the instance is registered in the tenant, answered only where the current principal is a member or holds a share of it: lets the UPDATE policy tell a row that stays in its tenant from one moved elsewhere.';
 
 CREATE FUNCTION zenml_rbac.protect_check() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'protect_check';
