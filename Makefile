@@ -19,7 +19,8 @@ REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
                membership management_authz identity api_keys errors security \
                rls attacks
 REGRESS_OPTS = --load-extension=zenml_rbac
-ISOLATION      = cache_invalidation cache_statement_boundary concurrent_management lock_wait_revocation
+ISOLATION      = cache_invalidation cache_statement_boundary concurrent_management lock_wait_revocation \
+                 rls_visibility
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac
 
 PG_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter \
