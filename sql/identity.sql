@@ -105,6 +105,28 @@ SELECT zenml_rbac.set_principal(:'alice');
 SELECT zenml_rbac.delete_tenant(:'prod');
 ROLLBACK;
 
+-- WITH HOLD cursors outlive their transaction (a pooler hands the
+-- connection to the next client): none while a principal is set, and no
+-- principal in a transaction that declared one.  Plain cursors are fine.
+BEGIN;
+SELECT zenml_rbac.set_principal(:'alice');
+DECLARE held CURSOR WITH HOLD FOR SELECT zenml_rbac.current_principal();
+ROLLBACK;
+BEGIN;
+DECLARE held CURSOR WITH HOLD FOR SELECT zenml_rbac.current_principal() IS NULL AS nobody;
+SELECT zenml_rbac.set_principal(:'alice');
+ROLLBACK;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'alice');
+DECLARE plain CURSOR FOR SELECT zenml_rbac.current_principal() = :'alice' AS alice;
+FETCH plain;
+COMMIT;
+BEGIN;
+DECLARE held CURSOR WITH HOLD FOR SELECT zenml_rbac.current_principal() IS NULL AS nobody;
+COMMIT;
+FETCH held;
+CLOSE held;
+
 SELECT zenml_rbac.delete_organization(:'org');
 DELETE FROM zenml_rbac.principal WHERE name LIKE 'id\_%';
 REVOKE ALL ON FUNCTION zenml_rbac.set_principal(uuid) FROM regress_id_pool;

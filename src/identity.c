@@ -21,6 +21,9 @@
 static bool principal_set = false;
 static pg_uuid_t principal_id;
 
+/* A WITH HOLD cursor was declared in this transaction (see below). */
+static bool holdable_cursor_declared = false;
+
 /*
  * The principal as each open subtransaction found it, so rolling one back
  * (ROLLBACK TO SAVEPOINT, an EXCEPTION block) undoes a set_principal in it.
@@ -78,6 +81,7 @@ IdentityXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			principal_set = false;
+			holdable_cursor_declared = false;
 			saved_principals = NULL;	/* freed with TopTransactionContext */
 			break;
 		default:
@@ -136,6 +140,11 @@ set_principal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("principal %s cannot act", UuidText(id)),
 				 errdetail("Only an existing, active user or service account can be the acting principal.")));
+	if (holdable_cursor_declared)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_CURSOR_STATE),
+				 errmsg("cannot set a principal in a transaction that declared a WITH HOLD cursor"),
+				 errdetail("The cursor would be materialized at commit with the principal's rows and outlive it.")));
 	if (!IsTransactionBlock())
 		ereport(WARNING,
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
@@ -144,6 +153,24 @@ set_principal(PG_FUNCTION_ARGS)
 	memcpy(&principal_id, id, sizeof(pg_uuid_t));
 	principal_set = true;
 	PG_RETURN_VOID();
+}
+
+/*
+ * A WITH HOLD cursor is run to completion at commit and stays readable after
+ * it, by whoever uses the connection next: through a transaction pooler,
+ * another client.  So none may be declared while a principal is set for the
+ * transaction, and none before one is set (ProcessUtility hook).
+ */
+void
+IdentityNoteHoldableCursor(void)
+{
+	if (principal_set)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("WITH HOLD cursors cannot be declared while a principal is set"),
+				 errdetail("The cursor would keep the principal's rows readable after the transaction ends."),
+				 errhint("Declare the cursor WITHOUT HOLD, or fetch its rows before COMMIT.")));
+	holdable_cursor_declared = true;
 }
 
 PG_FUNCTION_INFO_V1(current_principal);

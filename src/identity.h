@@ -12,6 +12,7 @@
 
 /* false when there is none (neither set for the transaction nor linked) */
 extern bool CurrentPrincipal(pg_uuid_t *out);
+extern void IdentityNoteHoldableCursor(void);
 extern void IdentityXactCallback(XactEvent event, void *arg);
 extern void IdentitySubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);

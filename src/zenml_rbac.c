@@ -12,6 +12,8 @@
 #include "access/xact.h"
 #include "executor/executor.h"
 #include "fmgr.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 
@@ -32,6 +34,7 @@ void		_PG_init(void);
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 /* Executor nesting: 0 outside any ExecutorRun/Finish we wrapped. */
 static int	executor_depth = 0;
@@ -88,6 +91,25 @@ RbacExecutorFinish(QueryDesc *queryDesc)
 	PG_END_TRY();
 }
 
+/* DECLARE ... WITH HOLD: the acting principal must not outlive its transaction in it. */
+static void
+RbacProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				   ProcessUtilityContext context, ParamListInfo params,
+				   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+
+	if (IsA(stmt, DeclareCursorStmt) &&
+		(((DeclareCursorStmt *) stmt)->options & CURSOR_OPT_HOLD))
+		IdentityNoteHoldableCursor();
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+}
+
 static void
 RbacXactCallback(XactEvent event, void *arg)
 {
@@ -136,4 +158,6 @@ _PG_init(void)
 	ExecutorRun_hook = RbacExecutorRun;
 	prev_ExecutorFinish = ExecutorFinish_hook;
 	ExecutorFinish_hook = RbacExecutorFinish;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = RbacProcessUtility;
 }
