@@ -126,6 +126,13 @@ DECLARE held CURSOR WITH HOLD FOR SELECT zenml_rbac.current_principal() IS NULL 
 COMMIT;
 FETCH held;
 CLOSE held;
+-- also in a new session whose first transaction declared the cursor before
+-- the module was loaded
+\c -
+BEGIN;
+DECLARE held CURSOR WITH HOLD FOR SELECT 1;
+SELECT zenml_rbac.set_principal(:'alice');
+ROLLBACK;
 
 SELECT zenml_rbac.delete_organization(:'org');
 DELETE FROM zenml_rbac.principal WHERE name LIKE 'id\_%';

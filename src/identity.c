@@ -9,6 +9,7 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -23,6 +24,28 @@ static pg_uuid_t principal_id;
 
 /* A WITH HOLD cursor was declared in this transaction (see below). */
 static bool holdable_cursor_declared = false;
+
+/*
+ * The module was loaded during this transaction, so the hook that notices
+ * DECLARE ... WITH HOLD may have missed one: look at pg_cursors instead.
+ */
+static bool loaded_in_this_transaction = true;
+
+static bool
+HoldableCursorOpen(void)
+{
+	bool		open;
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "zenml_rbac: SPI_connect failed");
+	if (SPI_execute("SELECT EXISTS (SELECT FROM pg_catalog.pg_cursors WHERE is_holdable)",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "zenml_rbac: could not look for cursors");
+	open = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return open;
+}
 
 /*
  * The principal as each open subtransaction found it, so rolling one back
@@ -82,6 +105,7 @@ IdentityXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			principal_set = false;
 			holdable_cursor_declared = false;
+			loaded_in_this_transaction = false;
 			saved_principals = NULL;	/* freed with TopTransactionContext */
 			break;
 		default:
@@ -140,7 +164,7 @@ set_principal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("principal %s cannot act", UuidText(id)),
 				 errdetail("Only an existing, active user or service account can be the acting principal.")));
-	if (holdable_cursor_declared)
+	if (holdable_cursor_declared || (loaded_in_this_transaction && HoldableCursorOpen()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_CURSOR_STATE),
 				 errmsg("cannot set a principal in a transaction that declared a WITH HOLD cursor"),
