@@ -436,20 +436,26 @@ CheckUpdate(Relation rel, TableProtection *tp, HeapTuple old_row, HeapTuple new_
 							 tp->config.tenant_column, tp->config.id_column),
 					NULL);
 	if (!SameUuid(old_tenant, new_tenant))
-	{
 		RequireTypePermission(rel, tp, principal, new_tenant, RBAC_CREATE,
 							  "Moving a row to another tenant needs %s there.");
-		RequireTypePermission(rel, tp, principal, new_tenant, RBAC_UPDATE,
-							  "Moving a row to another tenant needs %s there.");
-	}
 	else
-	{
-		/* a new id is a new resource: its shares and owner do not follow */
 		RequireTypePermission(rel, tp, principal, new_tenant, RBAC_CREATE,
 							  "Changing the id of a row needs %s in its tenant.");
-		RequireTypePermission(rel, tp, principal, new_tenant, RBAC_UPDATE,
-							  "Changing the id of a row needs %s in its tenant.");
-	}
+
+	/*
+	 * The new row must pass for update where it lands: by role, or as its
+	 * owner (a member there, as create shows).  Shares stay behind with the
+	 * old registration.  Ownership follows the owner column; a table without
+	 * one has no ownership the policies can see before the registration
+	 * moves, so there the role must give update.
+	 */
+	if (tp->owner_att != InvalidAttrNumber &&
+		SameUuid(RowUuid(new_row, desc, tp->owner_att), principal))
+		return;
+	RequireTypePermission(rel, tp, principal, new_tenant, RBAC_UPDATE,
+						  SameUuid(old_tenant, new_tenant)
+						  ? "Changing the id of a row needs %s in its tenant, or ownership."
+						  : "Moving a row to another tenant needs %s there, or ownership.");
 }
 
 PG_FUNCTION_INFO_V1(protect_check);

@@ -133,8 +133,17 @@ BEGIN
     PERFORM zenml_rbac._not_null('id column', id_column);
 
     SELECT c.relkind, c.relowner::regrole INTO v_kind, v_owner FROM pg_class c WHERE c.oid = tbl;
-    IF v_kind NOT IN ('r', 'p') THEN
+    IF v_kind = 'p' THEN
+        RAISE EXCEPTION 'cannot protect partitioned table %', tbl
+            USING ERRCODE = '0A000',
+                  DETAIL = 'Its partitions could be read and written directly, past the parent''s policies.';
+    ELSIF v_kind <> 'r' THEN
         RAISE EXCEPTION '% is not a table', tbl USING ERRCODE = '42809';
+    END IF;
+    IF EXISTS (SELECT FROM pg_inherits WHERE inhrelid = tbl OR inhparent = tbl) THEN
+        RAISE EXCEPTION 'cannot protect table %, which takes part in inheritance', tbl
+            USING ERRCODE = '0A000',
+                  DETAIL = 'Rows of a parent or child table could be reached past these policies.';
     END IF;
     SELECT t.kind INTO v_kind_of_type FROM zenml_rbac.resource_type t WHERE t.name = protect.resource_type;
     IF NOT FOUND THEN
@@ -164,12 +173,16 @@ BEGIN
                    tbl, tenant_column, resource_type,
                    CASE WHEN owner_column IS NULL THEN ''
                         ELSE format(' AND %I = (SELECT zenml_rbac.current_principal())', owner_column) END);
+    -- The new row passes for update (or as the owner the column names), and
+    -- stays where it is registered or lands where the principal may create.
     EXECUTE format('CREATE POLICY zenml_rbac_update ON %s FOR UPDATE USING %s WITH CHECK'
-                   ' (%s AND (%I = ANY ((SELECT zenml_rbac.rls_tenants(%L, ''create''))::uuid[])'
+                   ' ((%s%s) AND (%I = ANY ((SELECT zenml_rbac.rls_tenants(%L, ''create''))::uuid[])'
                    ' OR zenml_rbac.rls_registered(%I, %I, %L)))',
                    tbl,
                    zenml_rbac._policy_expression(resource_type, 'update', tenant_column, id_column),
                    zenml_rbac._policy_expression(resource_type, 'update', tenant_column, id_column),
+                   CASE WHEN owner_column IS NULL THEN ''
+                        ELSE format(' OR %I = (SELECT zenml_rbac.current_principal())', owner_column) END,
                    tenant_column, resource_type, tenant_column, id_column, resource_type);
     EXECUTE format('CREATE POLICY zenml_rbac_delete ON %s FOR DELETE USING %s', tbl,
                    zenml_rbac._policy_expression(resource_type, 'delete', tenant_column, id_column));
@@ -310,7 +323,9 @@ SELECT p.relid AS table_name,
                           WHERE col.name IS NOT NULL AND NOT EXISTS (
                                 SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = p.relid
                                    AND a.attname = col.name AND NOT a.attisdropped)),
-                 'a protected column no longer exists')) v(failed, problem)
+                 'a protected column no longer exists'),
+                (EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = p.relid OR i.inhrelid = p.relid),
+                 'the table takes part in inheritance: other tables reach its rows or it theirs')) v(failed, problem)
               WHERE failed) AS problems,
        p.protected_at
   FROM zenml_rbac.protected_table p
