@@ -186,9 +186,8 @@ ROLLBACK;
 INSERT INTO rls_models (id, tenant_id, name) VALUES ('a0000000-0000-4000-8000-000000000033', :'prod', 'nobody');
 \echo :SQLSTATE
 -- a custom role with create but without read: the creator owns the new row,
--- so it reads it back once the statement is done.  Known limitation: the row
--- registers at the end of the INSERT, so RETURNING -- checked against the
--- SELECT policy before that -- is refused to a creator without read.
+-- so it reads it back, also through RETURNING (SPEC 6: owner passes SELECT;
+-- the owner column lets the SELECT policy see that before the row registers)
 BEGIN;
 SELECT zenml_rbac.set_principal(:'owner');
 INSERT INTO rls_models (id, tenant_id, name) VALUES ('a0000000-0000-4000-8000-000000000034', :'prod', 'o-new');
@@ -303,8 +302,8 @@ UPDATE rls_models SET id = 'a0000000-0000-4000-8000-000000000042' WHERE name = '
 ROLLBACK;
 BEGIN;
 SELECT zenml_rbac.set_principal(:'owner');    -- owns p-owned, has create but not update:
--- same limitation: a new id is a new, not yet registered resource, and the
--- SELECT policy (which UPDATE applies to the new row) sees no owner of it
+-- a new id is a new, not yet registered resource; the owner column still
+-- shows the SELECT policy (which UPDATE applies to the new row) its owner
 UPDATE rls_models SET id = 'a0000000-0000-4000-8000-000000000043' WHERE name = 'p-owned';
 SELECT name, id FROM rls_models;
 ROLLBACK;

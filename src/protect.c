@@ -116,6 +116,46 @@ rls_tenants(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(PolicyArray(items, n, 1));
 }
 
+PG_FUNCTION_INFO_V1(rls_owner_tenants);
+
+/*
+ * rls_owner_tenants(resource_type text, action text) returns uuid[]: the
+ * tenants the current principal is a member of without the action on the
+ * type, padded; NULL for none.  Where there is an owner column, the SELECT
+ * policy lets the principal's own rows through in these: a row it inserts is
+ * registered only at the end of the statement, but RETURNING (and an UPDATE
+ * giving a row a new id) needs it visible before.
+ */
+Datum
+rls_owner_tenants(PG_FUNCTION_ARGS)
+{
+	int			type_index;
+	int			action;
+	pg_uuid_t	principal;
+	PrincipalEntry *p;
+	Datum	   *items;
+	int			n = 0;
+
+	CatalogEnsureFresh();
+	ResolveTypeAction(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &type_index, &action);
+	if (!CurrentPrincipal(&principal))
+		PG_RETURN_NULL();
+	p = CatalogGetPrincipal(&principal);
+	if (!p->exists || !p->active)
+		PG_RETURN_NULL();
+	items = palloc(sizeof(Datum) * (p->ntenants + MIN_POLICY_ARRAY_ITEMS));
+	for (int t = 0; t < p->ntenants; t++)
+	{
+		const uint8 *perms = CatalogTenantPermissions(&principal, &p->tenants[t]);
+
+		if (perms != NULL && !(perms[type_index] & RBAC_BIT(action)))
+			items[n++] = UUIDPGetDatum(&p->tenants[t]);
+	}
+	if (n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PolicyArray(items, n, 1));
+}
+
 PG_FUNCTION_INFO_V1(rls_instances);
 
 /*

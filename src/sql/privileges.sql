@@ -57,6 +57,7 @@ TO PUBLIC;
 GRANT EXECUTE ON FUNCTION
     zenml_rbac.rls_tenants(text, text),
     zenml_rbac.rls_instances(text, text),
+    zenml_rbac.rls_owner_tenants(text, text),
     zenml_rbac.rls_instance_match(uuid, uuid, uuid[]),
     zenml_rbac.rls_registered(uuid, uuid, text),
     zenml_rbac.protect(regclass, text, name, name, name),

@@ -32,6 +32,12 @@ CREATE FUNCTION zenml_rbac.rls_instances(resource_type text, action text) RETURN
 COMMENT ON FUNCTION zenml_rbac.rls_instances(text, text) IS
     'Instances of the type the current principal reaches with the action by ownership or shares outside rls_tenants(), as id, tenant, id, tenant, ... sorted (padded with repeats); NULL for none.';
 
+CREATE FUNCTION zenml_rbac.rls_owner_tenants(resource_type text, action text) RETURNS uuid[]
+    LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'rls_owner_tenants';
+COMMENT ON FUNCTION zenml_rbac.rls_owner_tenants(text, text) IS
+    'Tenants the current principal is a member of without the action on the type (padded with repeats); NULL for none. With an owner column, the SELECT policy passes the principal''s own rows there.';
+
 CREATE FUNCTION zenml_rbac.rls_instance_match(tenant uuid, id uuid, pairs uuid[]) RETURNS boolean
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'rls_instance_match';
@@ -166,8 +172,15 @@ BEGIN
     -- Protecting again replaces what an earlier protect() made.
     PERFORM zenml_rbac._drop_protection(tbl);
 
-    EXECUTE format('CREATE POLICY zenml_rbac_select ON %s FOR SELECT USING %s', tbl,
-                   zenml_rbac._policy_expression(resource_type, 'read', tenant_column, id_column));
+    -- With an owner column, a third arm passes the principal's own rows in
+    -- tenants where its roles do not give read: a row it just inserted is
+    -- registered only at the end of the statement, and RETURNING needs it.
+    EXECUTE format('CREATE POLICY zenml_rbac_select ON %s FOR SELECT USING (%s%s)', tbl,
+                   zenml_rbac._policy_expression(resource_type, 'read', tenant_column, id_column),
+                   CASE WHEN owner_column IS NULL THEN ''
+                        ELSE format(' OR (%I = (SELECT zenml_rbac.current_principal())'
+                                    ' AND %I = ANY ((SELECT zenml_rbac.rls_owner_tenants(%L, ''read''))::uuid[]))',
+                                    owner_column, tenant_column, resource_type) END);
     EXECUTE format('CREATE POLICY zenml_rbac_insert ON %s FOR INSERT WITH CHECK'
                    ' (%I = ANY ((SELECT zenml_rbac.rls_tenants(%L, ''create''))::uuid[])%s)',
                    tbl, tenant_column, resource_type,

@@ -56,5 +56,12 @@ if [ ${#perl_tests[@]} -gt 0 ]; then
     tally_tap "$log/perl" "Perl"
 fi
 
+echo "== application through pgbouncer"
+# 50 principals, one pool of 8 connections, pgbouncer in transaction mode;
+# prints TAP and "Result: PASS|FAIL"
+bash test/app/run.sh > "$log/app" 2>&1 || true
+grep -E '^((not )?ok|Result|1\.\.|#)' "$log/app" || true
+tally_tap "$log/app" "app"
+
 echo "$passed passed, $failed failed" > "${ZENML_RBAC_SUMMARY:-/dev/stdout}"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
