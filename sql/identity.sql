@@ -126,6 +126,20 @@ DECLARE held CURSOR WITH HOLD FOR SELECT zenml_rbac.current_principal() IS NULL 
 COMMIT;
 FETCH held;
 CLOSE held;
+-- an open cursor keeps the rows of the principal it started with: no switch
+-- to another principal while one is open (the same one again is fine)
+BEGIN;
+SELECT zenml_rbac.set_principal(:'alice');
+DECLARE plain CURSOR FOR SELECT 1;
+FETCH plain;
+SELECT zenml_rbac.set_principal(:'alice');
+SELECT zenml_rbac.set_principal(:'bob');
+ROLLBACK;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'alice');
+SELECT zenml_rbac.set_principal(:'bob');
+SELECT zenml_rbac.current_principal() = :'bob' AS switched;
+ROLLBACK;
 -- also in a new session whose first transaction declared the cursor before
 -- the module was loaded
 \c -

@@ -31,15 +31,18 @@ static bool holdable_cursor_declared = false;
  */
 static bool loaded_in_this_transaction = true;
 
+/* Whether a cursor (a named portal: DECLARE or protocol level) is open. */
 static bool
-HoldableCursorOpen(void)
+CursorOpen(bool holdable_only)
 {
 	bool		open;
 	bool		isnull;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "zenml_rbac: SPI_connect failed");
-	if (SPI_execute("SELECT EXISTS (SELECT FROM pg_catalog.pg_cursors WHERE is_holdable)",
+	if (SPI_execute(holdable_only
+					? "SELECT EXISTS (SELECT FROM pg_catalog.pg_cursors WHERE is_holdable)"
+					: "SELECT EXISTS (SELECT FROM pg_catalog.pg_cursors WHERE name <> '')",
 					true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "zenml_rbac: could not look for cursors");
 	open = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -164,11 +167,21 @@ set_principal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("principal %s cannot act", UuidText(id)),
 				 errdetail("Only an existing, active user or service account can be the acting principal.")));
-	if (holdable_cursor_declared || (loaded_in_this_transaction && HoldableCursorOpen()))
+	if (holdable_cursor_declared || (loaded_in_this_transaction && CursorOpen(true)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_CURSOR_STATE),
 				 errmsg("cannot set a principal in a transaction that declared a WITH HOLD cursor"),
 				 errdetail("The cursor would be materialized at commit with the principal's rows and outlive it.")));
+	/*
+	 * A cursor's policies were evaluated for the principal of its first
+	 * fetch; switching to another would leave its rows in the new one's hands.
+	 */
+	if (principal_set && !UuidEquals(&principal_id, id) && CursorOpen(false))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_CURSOR_STATE),
+				 errmsg("cannot change the principal while cursors are open"),
+				 errdetail("An open cursor keeps returning the rows of the principal it started with."),
+				 errhint("Close the cursors first, or use one transaction per principal.")));
 	if (!IsTransactionBlock())
 		ereport(WARNING,
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),

@@ -60,13 +60,18 @@ CREATE FUNCTION zenml_rbac.protect_sync() RETURNS trigger
 COMMENT ON FUNCTION zenml_rbac.protect_sync() IS
     'Trigger of protected tables: registers inserted rows as resources, unregisters deleted ones, follows tenant/id/owner changes; refuses TRUNCATE under row-level security.';
 
--- The policy text for one action: the tenant arm, or the instance arm.
+-- The policy text for one action.  The first conjunct is what indexes serve
+-- (a BitmapOr of the tenant index and the id's); the second makes it exact,
+-- and costs one test of an InitPlan's value per row for a principal with no
+-- owned or shared instances beyond its tenants (the common case).
 CREATE FUNCTION zenml_rbac._policy_expression(resource_type text, action text,
                                               tenant_column name, id_column name)
 RETURNS text LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT format('(%1$I = ANY ((SELECT zenml_rbac.rls_tenants(%3$L, %4$L))::uuid[])'
-                  ' OR (%2$I = ANY ((SELECT zenml_rbac.rls_instances(%3$L, %4$L))::uuid[])'
-                  ' AND zenml_rbac.rls_instance_match(%1$I, %2$I,'
+    SELECT format('((%1$I = ANY ((SELECT zenml_rbac.rls_tenants(%3$L, %4$L))::uuid[])'
+                  ' OR %2$I = ANY ((SELECT zenml_rbac.rls_instances(%3$L, %4$L))::uuid[]))'
+                  ' AND ((SELECT zenml_rbac.rls_instances(%3$L, %4$L)) IS NULL'
+                  ' OR %1$I = ANY ((SELECT zenml_rbac.rls_tenants(%3$L, %4$L))::uuid[])'
+                  ' OR zenml_rbac.rls_instance_match(%1$I, %2$I,'
                   ' (SELECT zenml_rbac.rls_instances(%3$L, %4$L)))))',
                   tenant_column, id_column, resource_type, action)
 $$;
