@@ -79,15 +79,13 @@ PolicyArray(Datum *items, int n, int unit)
 										   TYPALIGN_CHAR));
 }
 
-PG_FUNCTION_INFO_V1(rls_tenants);
-
 /*
- * rls_tenants(resource_type text, action text) returns uuid[]: the tenants
- * where the current principal's roles (own and teams') give the action on
- * the type, padded; NULL for none (no active principal included).
+ * The tenants the current principal is a member of where its roles give the
+ * action on the type (holding = true) or do not (holding = false), as a
+ * policy array; NULL for none, and without an active principal.
  */
-Datum
-rls_tenants(PG_FUNCTION_ARGS)
+static Datum
+MemberTenants(FunctionCallInfo fcinfo, bool holding)
 {
 	int			type_index;
 	int			action;
@@ -108,12 +106,25 @@ rls_tenants(PG_FUNCTION_ARGS)
 	{
 		const uint8 *perms = CatalogTenantPermissions(&principal, &p->tenants[t]);
 
-		if (perms != NULL && (perms[type_index] & RBAC_BIT(action)))
+		if (perms != NULL && ((perms[type_index] & RBAC_BIT(action)) != 0) == holding)
 			items[n++] = UUIDPGetDatum(&p->tenants[t]);
 	}
 	if (n == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(PolicyArray(items, n, 1));
+}
+
+PG_FUNCTION_INFO_V1(rls_tenants);
+
+/*
+ * rls_tenants(resource_type text, action text) returns uuid[]: the tenants
+ * where the current principal's roles (own and teams') give the action on
+ * the type, padded; NULL for none (no active principal included).
+ */
+Datum
+rls_tenants(PG_FUNCTION_ARGS)
+{
+	return MemberTenants(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(rls_owner_tenants);
@@ -129,31 +140,7 @@ PG_FUNCTION_INFO_V1(rls_owner_tenants);
 Datum
 rls_owner_tenants(PG_FUNCTION_ARGS)
 {
-	int			type_index;
-	int			action;
-	pg_uuid_t	principal;
-	PrincipalEntry *p;
-	Datum	   *items;
-	int			n = 0;
-
-	CatalogEnsureFresh();
-	ResolveTypeAction(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &type_index, &action);
-	if (!CurrentPrincipal(&principal))
-		PG_RETURN_NULL();
-	p = CatalogGetPrincipal(&principal);
-	if (!p->exists || !p->active)
-		PG_RETURN_NULL();
-	items = palloc(sizeof(Datum) * (p->ntenants + MIN_POLICY_ARRAY_ITEMS));
-	for (int t = 0; t < p->ntenants; t++)
-	{
-		const uint8 *perms = CatalogTenantPermissions(&principal, &p->tenants[t]);
-
-		if (perms != NULL && !(perms[type_index] & RBAC_BIT(action)))
-			items[n++] = UUIDPGetDatum(&p->tenants[t]);
-	}
-	if (n == 0)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(PolicyArray(items, n, 1));
+	return MemberTenants(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(rls_instances);
