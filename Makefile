@@ -4,7 +4,7 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION)
 
 MODULE_big  = zenml_rbac
 OBJS        = src/zenml_rbac.o src/resource_ref.o src/catalog.o src/decision.o \
-              src/identity.o src/protect.o
+              src/identity.o src/protect.o src/audit.o
 
 # The install script is assembled from one file per concern, in this order.
 SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
@@ -12,7 +12,7 @@ SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
               src/sql/organizations.sql src/sql/principals.sql src/sql/teams.sql \
               src/sql/tenant_roles.sql src/sql/custom_roles.sql \
               src/sql/resources.sql src/sql/api_keys.sql src/sql/protect.sql \
-              src/sql/privileges.sql
+              src/sql/audit.sql src/sql/reporting.sql src/sql/privileges.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \

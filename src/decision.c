@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 #include "utils/uuid.h"
 
+#include "audit.h"
 #include "catalog.h"
 #include "decision.h"
 #include "identity.h"
@@ -271,6 +272,47 @@ ResolveTenantText(text *t, pg_uuid_t *out)
 	return CatalogResolveName('t', s, out);
 }
 
+/* An argument as the log line shows it (NULL when absent). */
+static char *
+ArgString(FunctionCallInfo fcinfo, int arg, bool is_uuid)
+{
+	if (arg < 0 || PG_ARGISNULL(arg))
+		return NULL;
+	if (is_uuid)
+		return DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(arg)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(arg));
+}
+
+/*
+ * A check's answer; a denial is logged when zenml_rbac.log_denials is on.
+ * principal_arg < 0: the current principal was asked about.  Arguments
+ * from scope_arg on are the tenant (or organization), the resource (or
+ * capability) and the action.
+ */
+static Datum
+Answer(FunctionCallInfo fcinfo, bool allowed, const char *check, int principal_arg,
+	   int scope_arg, bool uuid_args)
+{
+	char	   *principal;
+
+	if (likely(allowed) || likely(!rbac_log_denials))
+		PG_RETURN_BOOL(allowed);
+	if (principal_arg >= 0)
+		principal = ArgString(fcinfo, principal_arg, uuid_args);
+	else
+	{
+		pg_uuid_t	current;
+
+		principal = CurrentPrincipal(&current)
+			? DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&current)))
+			: NULL;
+	}
+	AuditLogDenial(check, principal, ArgString(fcinfo, scope_arg, uuid_args),
+				   ArgString(fcinfo, scope_arg + 1, false),
+				   ArgString(fcinfo, scope_arg + 2, false));
+	PG_RETURN_BOOL(allowed);
+}
+
 PG_FUNCTION_INFO_V1(rbac_can);
 
 /* rbac_can(principal uuid, tenant uuid, resource text, action text) */
@@ -284,8 +326,8 @@ rbac_can(PG_FUNCTION_ARGS)
 	memo = GetMemo(fcinfo);
 	ValidateTarget(fcinfo, memo, 2, &target);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(memo, PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), &target));
+		return Answer(fcinfo, false, "rbac_can", 0, 1, true);
+	return Answer(fcinfo, Decide(memo, PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), &target), "rbac_can", 0, 1, true);
 }
 
 PG_FUNCTION_INFO_V1(rbac_can_by_name);
@@ -303,11 +345,11 @@ rbac_can_by_name(PG_FUNCTION_ARGS)
 	memo = GetMemo(fcinfo);
 	ValidateTarget(fcinfo, memo, 2, &target);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_BOOL(false);
+		return Answer(fcinfo, false, "rbac_can", 0, 1, false);
 	if (!ResolvePrincipalText(PG_GETARG_TEXT_PP(0), &principal) ||
 		!ResolveTenantText(PG_GETARG_TEXT_PP(1), &tenant))
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(memo, &principal, &tenant, &target));
+		return Answer(fcinfo, false, "rbac_can", 0, 1, false);
+	return Answer(fcinfo, Decide(memo, &principal, &tenant, &target), "rbac_can", 0, 1, false);
 }
 
 PG_FUNCTION_INFO_V1(rbac_can_current);
@@ -324,8 +366,8 @@ rbac_can_current(PG_FUNCTION_ARGS)
 	memo = GetMemo(fcinfo);
 	ValidateTarget(fcinfo, memo, 1, &target);
 	if (PG_ARGISNULL(0) || !CurrentPrincipal(&principal))
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(memo, &principal, PG_GETARG_UUID_P(0), &target));
+		return Answer(fcinfo, false, "rbac_can", -1, 0, true);
+	return Answer(fcinfo, Decide(memo, &principal, PG_GETARG_UUID_P(0), &target), "rbac_can", -1, 0, true);
 }
 
 PG_FUNCTION_INFO_V1(rbac_can_current_by_name);
@@ -344,8 +386,8 @@ rbac_can_current_by_name(PG_FUNCTION_ARGS)
 	ValidateTarget(fcinfo, memo, 1, &target);
 	if (PG_ARGISNULL(0) || !CurrentPrincipal(&principal) ||
 		!ResolveTenantText(PG_GETARG_TEXT_PP(0), &tenant))
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(Decide(memo, &principal, &tenant, &target));
+		return Answer(fcinfo, false, "rbac_can", -1, 0, false);
+	return Answer(fcinfo, Decide(memo, &principal, &tenant, &target), "rbac_can", -1, 0, false);
 }
 
 /* ------------------------------------------------------------------------
@@ -427,8 +469,8 @@ rbac_org_can(PG_FUNCTION_ARGS)
 	CatalogEnsureFresh();
 	ValidateOrgCheck(fcinfo, &capability, &action);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(DecideOrg(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), capability, action));
+		return Answer(fcinfo, false, "rbac_org_can", 0, 1, true);
+	return Answer(fcinfo, DecideOrg(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1), capability, action), "rbac_org_can", 0, 1, true);
 }
 
 PG_FUNCTION_INFO_V1(rbac_org_can_by_name);
@@ -446,14 +488,14 @@ rbac_org_can_by_name(PG_FUNCTION_ARGS)
 	CatalogEnsureFresh();
 	ValidateOrgCheck(fcinfo, &capability, &action);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_BOOL(false);
+		return Answer(fcinfo, false, "rbac_org_can", 0, 1, false);
 	org_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (!ResolvePrincipalText(PG_GETARG_TEXT_PP(0), &principal))
-		PG_RETURN_BOOL(false);
+		return Answer(fcinfo, false, "rbac_org_can", 0, 1, false);
 	if (!ParseUuid(org_text, strlen(org_text), org.data) &&
 		!CatalogResolveName('o', org_text, &org))
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(DecideOrg(&principal, &org, capability, action));
+		return Answer(fcinfo, false, "rbac_org_can", 0, 1, false);
+	return Answer(fcinfo, DecideOrg(&principal, &org, capability, action), "rbac_org_can", 0, 1, false);
 }
 
 /* ------------------------------------------------------------------------

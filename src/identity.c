@@ -313,10 +313,16 @@ PG_FUNCTION_INFO_V1(require_system);
 Datum
 require_system(PG_FUNCTION_ARGS)
 {
+	RequireSystem(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
+}
+
+void
+RequireSystem(const char *what)
+{
 	if (!CallerIsSystem())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to %s", text_to_cstring(PG_GETARG_TEXT_PP(0))),
+				 errmsg("permission denied to %s", what),
 				 errdetail("Only the system (a superuser or the extension owner) may do this.")));
-	PG_RETURN_VOID();
 }

@@ -13,6 +13,9 @@
 /* false when there is none (neither set for the transaction nor linked) */
 extern bool CurrentPrincipal(pg_uuid_t *out);
 extern void IdentityNoteHoldableCursor(void);
+
+/* 42501 naming `what` unless the caller is the system (superuser or extension owner). */
+extern void RequireSystem(const char *what);
 extern void IdentityXactCallback(XactEvent event, void *arg);
 extern void IdentitySubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);

@@ -26,6 +26,7 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 
+#include "audit.h"
 #include "catalog.h"
 #include "decision.h"
 #include "identity.h"
@@ -385,9 +386,23 @@ UuidString(const pg_uuid_t *id)
 	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) id)));
 }
 
+/*
+ * Refuses a write with 42501 naming the table and what is missing; with
+ * zenml_rbac.log_denials on, logs it first (tenant may be NULL).
+ */
 static void
-RefuseWrite(Relation rel, const char *permission, const char *detail, const char *hint)
+RefuseWrite(Relation rel, TableProtection *tp, const pg_uuid_t *tenant, const char *action,
+			const char *permission, const char *detail, const char *hint)
 {
+	if (rbac_log_denials)
+	{
+		pg_uuid_t	principal;
+
+		AuditLogDenial("rls", CurrentPrincipal(&principal) ? UuidString(&principal) : NULL,
+					   tenant ? UuidString(tenant) : NULL,
+					   psprintf("%s (table %s)", tp->config.resource_type, RelationGetRelationName(rel)),
+					   action);
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied for table %s: %s", RelationGetRelationName(rel), permission),
@@ -404,7 +419,7 @@ RequireTypePermission(Relation rel, TableProtection *tp, const pg_uuid_t *princi
 	char	   *permission = psprintf("%s:%s", type, RbacActionNames[action]);
 
 	if (!DecisionAllows(principal, tenant, tp->type_index, NULL, action))
-		RefuseWrite(rel,
+		RefuseWrite(rel, tp, tenant, RbacActionNames[action],
 					psprintf("%s is needed in tenant %s", permission, UuidString(tenant)),
 					psprintf(what, permission),
 					NULL);
@@ -418,18 +433,20 @@ CheckInsert(Relation rel, TableProtection *tp, HeapTuple row, bool have_principa
 	pg_uuid_t  *tenant = RowUuid(row, desc, tp->tenant_att);
 
 	if (!have_principal)
-		RefuseWrite(rel, psprintf("%s:create needs an acting principal", tp->config.resource_type),
+		RefuseWrite(rel, tp, tenant, "create",
+					psprintf("%s:create needs an acting principal", tp->config.resource_type),
 					"No principal is set for this transaction or linked to the session user.",
 					"Call zenml_rbac.set_principal() or zenml_rbac.authenticate() after BEGIN.");
 	if (tenant == NULL)
-		RefuseWrite(rel, psprintf("%s:create needs a tenant", tp->config.resource_type),
+		RefuseWrite(rel, tp, NULL, "create",
+					psprintf("%s:create needs a tenant", tp->config.resource_type),
 					psprintf("Column \"%s\" of the new row is null.", tp->config.tenant_column),
 					NULL);
 	RequireTypePermission(rel, tp, principal, tenant, RBAC_CREATE,
 						  "Inserting a row needs %s in its tenant.");
 	if (tp->owner_att != InvalidAttrNumber &&
 		!SameUuid(RowUuid(row, desc, tp->owner_att), principal))
-		RefuseWrite(rel,
+		RefuseWrite(rel, tp, tenant, "create",
 					psprintf("column \"%s\" must be the acting principal", tp->config.owner_column),
 					psprintf("The owner of a new row is the principal that creates it, %s.",
 							 UuidString(principal)),
@@ -449,16 +466,19 @@ CheckUpdate(Relation rel, TableProtection *tp, HeapTuple old_row, HeapTuple new_
 
 	if (tp->owner_att != InvalidAttrNumber &&
 		!SameUuid(RowUuid(old_row, desc, tp->owner_att), RowUuid(new_row, desc, tp->owner_att)))
-		RefuseWrite(rel, psprintf("column \"%s\" may not change", tp->config.owner_column),
+		RefuseWrite(rel, tp, old_tenant, "update",
+					psprintf("column \"%s\" may not change", tp->config.owner_column),
 					"Ownership gives every action on the row: only roles that bypass row-level security (the table owner) may hand it on.",
 					NULL);
 	if (SameUuid(old_tenant, new_tenant) && SameUuid(old_id, new_id))
 		return;					/* the policies decide the rest */
 	if (!have_principal)
-		RefuseWrite(rel, psprintf("%s:update needs an acting principal", type), NULL,
+		RefuseWrite(rel, tp, old_tenant, "update",
+					psprintf("%s:update needs an acting principal", type), NULL,
 					"Call zenml_rbac.set_principal() or zenml_rbac.authenticate() after BEGIN.");
 	if (new_tenant == NULL || new_id == NULL)
-		RefuseWrite(rel, psprintf("%s:update needs a tenant and an id", type),
+		RefuseWrite(rel, tp, old_tenant, "update",
+					psprintf("%s:update needs a tenant and an id", type),
 					psprintf("Column \"%s\" or \"%s\" of the new row is null.",
 							 tp->config.tenant_column, tp->config.id_column),
 					NULL);
@@ -752,7 +772,7 @@ protect_sync(PG_FUNCTION_ARGS)
 	tp = GetTableProtection(fcinfo, rel);
 	if (TRIGGER_FIRED_BY_TRUNCATE(event) &&
 		check_enable_rls(tp->protected_relid, InvalidOid, true) == RLS_ENABLED)
-		RefuseWrite(rel, "TRUNCATE bypasses row-level security",
+		RefuseWrite(rel, tp, NULL, "delete", "TRUNCATE bypasses row-level security",
 					"Only roles the protection does not apply to (the table owner, superusers) may truncate a protected table.",
 					"Use DELETE, which row-level security governs.");
 	have_principal = CurrentPrincipal(&principal);

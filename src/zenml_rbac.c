@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 #include "utils/inval.h"
 
+#include "audit.h"
 #include "catalog.h"
 #include "identity.h"
 
@@ -113,6 +114,8 @@ RbacProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 static void
 RbacXactCallback(XactEvent event, void *arg)
 {
+	/* first: appending queued audit events runs statements of its own */
+	AuditXactCallback(event, arg);
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
@@ -146,11 +149,19 @@ _PG_init(void)
 							20000, 0, INT_MAX,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("zenml_rbac.log_denials",
+							 "Writes a server log line for every denied check.",
+							 "rbac_can(), rbac_org_can() and refused writes to protected tables; see the README's Format section.",
+							 &rbac_log_denials,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("zenml_rbac");
 
 	CacheRegisterRelcacheCallback(CatalogRelcacheCallback, (Datum) 0);
 	RegisterXactCallback(RbacXactCallback, NULL);
 	RegisterSubXactCallback(IdentitySubXactCallback, NULL);
+	RegisterSubXactCallback(AuditSubXactCallback, NULL);
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = RbacExecutorStart;

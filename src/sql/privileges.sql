@@ -65,6 +65,14 @@ GRANT EXECUTE ON FUNCTION
 TO PUBLIC;
 GRANT SELECT ON zenml_rbac.protected_tables TO PUBLIC;
 
+-- Purging authorizes its caller (the system) itself.  Reading the log and
+-- the reporting views is for whom the DBA grants it (README, "Audit"), e.g.
+--   GRANT SELECT ON zenml_rbac.audit_events, zenml_rbac.effective_permissions,
+--         zenml_rbac.access_review, zenml_rbac.tenant_members,
+--         zenml_rbac.role_permissions TO auditor;
+--   GRANT EXECUTE ON FUNCTION zenml_rbac.verify_audit_log(), zenml_rbac.audit_head() TO auditor;
+GRANT EXECUTE ON FUNCTION zenml_rbac.purge_audit_log(timestamptz) TO PUBLIC;
+
 -- Possessing a valid key is the credential: any role may present one.
 GRANT EXECUTE ON FUNCTION zenml_rbac.authenticate(text) TO PUBLIC;
 
