@@ -30,6 +30,14 @@ SELECT zenml_rbac.current_principal() IS NULL AS cleared_at_commit;
 SELECT count(*) FROM zenml_rbac.api_key;
 RESET ROLE;
 SELECT last_used_at IS NOT NULL AS use_recorded FROM zenml_rbac.api_key WHERE principal_id = :'bot';
+-- a READ ONLY transaction authenticates without trying to record the use
+UPDATE zenml_rbac.api_key SET last_used_at = NULL WHERE principal_id = :'bot';
+SET ROLE regress_key_app;
+BEGIN READ ONLY;
+SELECT zenml_rbac.authenticate(:'key1') = :'bot' AS authenticated_read_only;
+COMMIT;
+RESET ROLE;
+SELECT last_used_at IS NULL AS not_recorded_read_only FROM zenml_rbac.api_key WHERE principal_id = :'bot';
 
 -- wrong, malformed and NULL keys: one answer, 28P01, no hint which part failed
 \set VERBOSITY default

@@ -130,7 +130,9 @@ BEGIN
         RAISE EXCEPTION 'invalid API key' USING ERRCODE = '28P01';
     END IF;
     PERFORM zenml_rbac.set_principal(v_key.principal_id);
-    IF NOT pg_is_in_recovery()
+    -- bookkeeping only where writing is possible: not on a standby, not in
+    -- a READ ONLY transaction
+    IF NOT pg_is_in_recovery() AND NOT current_setting('transaction_read_only')::boolean
        AND (v_key.last_used_at IS NULL OR v_key.last_used_at < now() - interval '1 minute') THEN
         UPDATE zenml_rbac.api_key k SET last_used_at = now() WHERE k.id = v_key.id;
     END IF;

@@ -100,6 +100,15 @@ my $source_protection = $node->safe_psql('source', $protection);
 my $policies = $node->safe_psql('source',
 	q{SELECT string_agg(polname || ':' || pg_get_expr(polqual, polrelid) || ':' || coalesce(pg_get_expr(polwithcheck, polrelid), ''), E'\n' ORDER BY polname) FROM pg_policy});
 
+# The audit log: the source's chain, event by event, with its hashes.
+my $source_chain = q{SELECT string_agg(a.seq || ':' || a.operation || ':' || a.object_kind || ':' || encode(a.hash, 'hex'), ',' ORDER BY a.seq)
+    FROM zenml_rbac.audit_log a WHERE a.chain = '%s'};
+my $chain_id = $node->safe_psql('source', 'SELECT chain FROM zenml_rbac.audit_local_chain');
+my $source_events = $node->safe_psql('source', sprintf($source_chain, $chain_id));
+ok($source_events ne '', 'the source has audit events');
+is($node->safe_psql('source', 'SELECT valid FROM zenml_rbac.verify_audit_log()'), 't',
+	'the source chain verifies');
+
 my $dumpfile = $node->basedir . '/source.dump';
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dumpfile, '-d', 'source' ], 'pg_dump -Fc');
 $node->safe_psql('postgres', 'CREATE DATABASE restored');
@@ -120,6 +129,12 @@ for my $db (qw(restored replayed))
 		q{SELECT string_agg(polname || ':' || pg_get_expr(polqual, polrelid) || ':' || coalesce(pg_get_expr(polwithcheck, polrelid), ''), E'\n' ORDER BY polname) FROM pg_policy}),
 		$policies, "$db: same policies");
 	is($node->safe_psql($db, $registry), '5', "$db: every row is still registered with its owner");
+	is($node->safe_psql($db, sprintf($source_chain, $chain_id)), $source_events,
+		"$db: the source's audit chain came along unchanged");
+	isnt($node->safe_psql($db, 'SELECT chain FROM zenml_rbac.audit_local_chain'), $chain_id,
+		"$db: the restored database appends to a chain of its own");
+	is($node->safe_psql($db, 'SELECT valid FROM zenml_rbac.verify_audit_log()'), 't',
+		"$db: every chain verifies after the restore");
 	for my $who (qw(alice bob carol))
 	{
 		is(visible($node, $db, $who), $before{$who}, "$db: $who sees what they saw before");
@@ -138,6 +153,12 @@ COMMIT;});
 		0, "$db: an editor still inserts");
 	is($node->safe_psql($db, $registry), '6', "$db: the new row registered itself");
 	is(visible($node, $db, 'bob'), 'a1,c1,c2,new', "$db: and a viewer of its tenant sees it");
+	is($node->safe_psql($db, q{SELECT count(*) FROM zenml_rbac.audit_events a
+	    JOIN zenml_rbac.audit_local_chain l ON l.chain = a.chain
+	    WHERE a.object_kind = 'resource' AND a.operation = 'INSERT' AND a.after->>'resource_id' IN (SELECT id::text FROM models WHERE name = 'new')}),
+		'1', "$db: the new row's registration is audited in the new chain");
+	is($node->safe_psql($db, 'SELECT valid FROM zenml_rbac.verify_audit_log()'), 't',
+		"$db: and the chains still verify");
 }
 
 $node->stop;
