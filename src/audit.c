@@ -513,12 +513,16 @@ audit_capture(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------------
  */
 
-static void
+/* false when the extension is gone (dropped in this transaction) */
+static bool
 LockChain(void)
 {
-	Oid			ext = get_extension_oid("zenml_rbac", false);
+	Oid			ext = get_extension_oid("zenml_rbac", true);
 
+	if (!OidIsValid(ext))
+		return false;
 	LockDatabaseObject(ExtensionRelationId, ext, AUDIT_LOCK_SUBID, ExclusiveLock);
+	return true;
 }
 
 typedef struct ChainHead
@@ -621,7 +625,12 @@ FlushPending(void)
 
 	if (pending == NIL)
 		return;
-	LockChain();
+	if (!LockChain())
+	{
+		/* DROP EXTENSION took the log with it: nothing to append to */
+		pending = NIL;
+		return;
+	}
 	xid = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	if (!ActiveSnapshotSet())
 	{
@@ -973,7 +982,7 @@ purge_audit_log(PG_FUNCTION_ARGS)
 				 errmsg("before must not be null")));
 	RequireSystem("purge the audit log");
 	arg[0] = PG_GETARG_DATUM(0);
-	LockChain();
+	(void) LockChain();			/* we are running: the extension exists */
 
 	initStringInfo(&json);
 	appendStringInfo(&json, "{\"before\": \"%s\", \"chains\": [",
