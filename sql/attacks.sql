@@ -143,6 +143,28 @@ CREATE TRIGGER zz_zenml_rbac_check BEFORE INSERT OR UPDATE ON regress_atk.mine
 \echo :SQLSTATE
 SELECT zenml_rbac.protect('regress_atk.mine', 'model', 'tenant_id');
 \echo :SQLSTATE
+--    Nor the audit log's: capturing a table of one's own would forge
+--    events into the chain, guarding one would mean nothing.
+CREATE TRIGGER audit_capture AFTER INSERT ON regress_atk.mine FOR EACH ROW
+    EXECUTE FUNCTION zenml_rbac.audit_capture('tenant_role_assignment', 'id', '', 'tenant_id', 'owner_id', '');
+\echo :SQLSTATE
+CREATE TRIGGER audit_guard BEFORE INSERT ON regress_atk.mine FOR EACH ROW
+    EXECUTE FUNCTION zenml_rbac.audit_guard();
+\echo :SQLSTATE
+--    and the log itself is out of reach: no reading, no appending, no purge
+SELECT count(*) FROM zenml_rbac.audit_log;
+\echo :SQLSTATE
+SELECT count(*) FROM zenml_rbac.audit_events;
+\echo :SQLSTATE
+INSERT INTO zenml_rbac.audit_log (chain, seq, event_time, transaction_id, session_user_name, role_name,
+                                  operation, object_kind, object_id, prev_hash, hash)
+SELECT chain, 1000000, now(), '1', 'x', 'x', 'INSERT', 'organization', 'x', '\x00', '\x00'
+  FROM zenml_rbac.audit_local_chain;
+\echo :SQLSTATE
+SELECT zenml_rbac.purge_audit_log(now());
+\echo :SQLSTATE
+SELECT * FROM zenml_rbac.verify_audit_log();
+\echo :SQLSTATE
 
 -- 5. Escalation through custom roles: mallory may create and edit roles
 --    and assign them, but only with what it holds itself.
@@ -456,6 +478,11 @@ SELECT t.name AS tenant, r.name AS role FROM zenml_rbac.tenant_role_assignment a
  WHERE a.principal_id = :'mallory' ORDER BY 1, 2;
 SELECT r.name AS role, p.resource_type, p.action, p.allowed FROM zenml_rbac.role_permission p
   JOIN zenml_rbac.role r ON r.id = p.role_id WHERE r.tenant_id = :'open' ORDER BY 1, 2, 3;
+
+-- everything mallory changed is in the audit log under its name, and the
+-- chain is intact
+SELECT count(*) > 0 AS mallory_changes_audited FROM zenml_rbac.audit_log WHERE principal_id = :'mallory';
+SELECT valid, problem FROM zenml_rbac.verify_audit_log();
 
 -- clean up
 DROP SCHEMA regress_atk CASCADE;
