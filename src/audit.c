@@ -279,7 +279,7 @@ RowUuidColumn(HeapTuple row, TupleDesc desc, const char *column, bool *isnull)
 	if (att <= 0 || TupleDescAttr(desc, att - 1)->atttypid != UUIDOID)
 		elog(ERROR, "audit trigger names column \"%s\", which is not a uuid column", column);
 	value = heap_getattr(row, att, desc, isnull);
-	return *isnull ? (Datum) 0 : datumCopy(value, false, UUID_LEN);
+	return *isnull ? (Datum) 0 : value;
 }
 
 /* The row's key: its key columns' text joined with '/'. */
@@ -435,21 +435,32 @@ QueueRowEvent(const CaptureSpec *spec, const char *operation, TupleDesc desc,
 			  HeapTuple before, HeapTuple after)
 {
 	HeapTuple	row = after ? after : before;
-	PendingEvent *ev = NewEvent(operation, spec->kind, RowKey(row, desc, spec->keys));
-	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	PendingEvent *ev;
+	Datum		scope[3];
+	bool		scope_null[3];
+	Datum		image[2];
+	MemoryContext old;
 
-	ev->values[EV_ORG] = RowUuidColumn(row, desc, spec->org_column, &ev->nulls[EV_ORG]);
-	ev->values[EV_TENANT] = RowUuidColumn(row, desc, spec->tenant_column, &ev->nulls[EV_TENANT]);
-	ev->values[EV_SUBJECT] = RowUuidColumn(row, desc, spec->subject_column, &ev->nulls[EV_SUBJECT]);
-	if (before)
+	/* built here (the trigger's short-lived memory), kept as copies */
+	scope[0] = RowUuidColumn(row, desc, spec->org_column, &scope_null[0]);
+	scope[1] = RowUuidColumn(row, desc, spec->tenant_column, &scope_null[1]);
+	scope[2] = RowUuidColumn(row, desc, spec->subject_column, &scope_null[2]);
+	image[0] = before ? RowJsonb(before, desc, spec->redacted) : (Datum) 0;
+	image[1] = after ? RowJsonb(after, desc, spec->redacted) : (Datum) 0;
+
+	ev = NewEvent(operation, spec->kind, RowKey(row, desc, spec->keys));
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	for (int i = 0; i < 3; i++)
 	{
-		ev->values[EV_BEFORE] = RowJsonb(before, desc, spec->redacted);
-		ev->nulls[EV_BEFORE] = false;
+		ev->nulls[EV_ORG + i] = scope_null[i];
+		if (!scope_null[i])
+			ev->values[EV_ORG + i] = datumCopy(scope[i], false, UUID_LEN);
 	}
-	if (after)
+	for (int i = 0; i < 2; i++)
 	{
-		ev->values[EV_AFTER] = RowJsonb(after, desc, spec->redacted);
-		ev->nulls[EV_AFTER] = false;
+		ev->nulls[EV_BEFORE + i] = image[i] == (Datum) 0;
+		if (image[i] != (Datum) 0)
+			ev->values[EV_BEFORE + i] = datumCopy(image[i], false, -1);
 	}
 	MemoryContextSwitchTo(old);
 }
