@@ -103,6 +103,15 @@ typedef struct PendingEvent
 
 static List *pending = NIL;		/* of PendingEvent *, in TopTransactionContext */
 
+/*
+ * A transaction that queues this many events (a bulk load) appends them at
+ * once rather than keeping them all in memory; it then holds the chain lock
+ * until it ends.  Inside a subtransaction the queue just grows.
+ */
+#define AUDIT_QUEUE_LIMIT 10000
+
+static void FlushPending(void);
+
 /* True only while this file's own statements write the log tables. */
 static bool internal_write = false;
 
@@ -429,6 +438,18 @@ NewEvent(const char *operation, const char *kind, const char *object)
 	return ev;
 }
 
+/*
+ * After an event is complete: a long queue is appended early -- only
+ * outside subtransactions, whose rollback would take the appended rows of
+ * their parent's events with them.
+ */
+static void
+MaybeFlushEarly(void)
+{
+	if (list_length(pending) >= AUDIT_QUEUE_LIMIT && GetCurrentTransactionNestLevel() == 1)
+		FlushPending();
+}
+
 /* Queues the change of one catalog row. */
 static void
 QueueRowEvent(const CaptureSpec *spec, const char *operation, TupleDesc desc,
@@ -463,6 +484,7 @@ QueueRowEvent(const CaptureSpec *spec, const char *operation, TupleDesc desc,
 			ev->values[EV_BEFORE + i] = datumCopy(image[i], false, -1);
 	}
 	MemoryContextSwitchTo(old);
+	MaybeFlushEarly();
 }
 
 /* Every row of a table about to be truncated, as TRUNCATE events. */
@@ -624,7 +646,11 @@ AppendEvent(ChainHead *head, PendingEvent *ev, Datum xid)
 	memcpy(head->hash, hash, HASH_LEN);
 }
 
-/* Pre-commit: the queued events join the chain, in order. */
+/*
+ * Pre-commit (or a long queue): the queued events join the chain, in order.
+ * The head is read afresh each time, so events appended early by a
+ * subtransaction that later rolled back are not counted on.
+ */
 static void
 FlushPending(void)
 {
