@@ -78,3 +78,14 @@ SELECT zenml_rbac.set_principal(:'alice') \g /dev/null
 SELECT count(*) AS visible_rows FROM models;
 COMMIT;
 RESET ROLE;
+
+\echo '== 5. Every change is in the audit log, hash-chained'
+SELECT e.seq, coalesce(e.actor_name, e.session_user_name || ' (system)') AS actor, e.operation, e.object_kind,
+       concat_ws(' ', p.name, r.name, e.after->>'name', e.after->>'actions') AS about
+  FROM zenml_rbac.audit_events e
+  LEFT JOIN zenml_rbac.principal p ON p.id = e.subject_id
+  LEFT JOIN zenml_rbac.role r ON r.id = (coalesce(e.after, e.before)->>'role_id')::uuid
+ WHERE e.object_kind IN ('organization', 'tenant', 'tenant_role_assignment', 'resource_grant')
+ ORDER BY e.seq;
+\echo 'the chain verifies:'
+SELECT valid, events_checked FROM zenml_rbac.verify_audit_log();
