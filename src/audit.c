@@ -460,16 +460,43 @@ QueueRowEvent(const CaptureSpec *spec, const char *operation, TupleDesc desc,
 	Datum		scope[3];
 	bool		scope_null[3];
 	Datum		image[2];
+	char	   *key;
+	int			guc_nest = -1;
 	MemoryContext old;
 
 	/* built here (the trigger's short-lived memory), kept as copies */
+	/*
+	 * regclass prints a name only as far as search_path needs: pin it, so a
+	 * table is always named with its schema, whoever changes the row.
+	 */
+	for (int i = 0; i < desc->natts; i++)
+		if (TupleDescAttr(desc, i)->atttypid == REGCLASSOID && guc_nest < 0)
+		{
+			guc_nest = NewGUCNestLevel();
+			(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		}
+
+	/* from the new row, or the old one where the new has none (an owner set NULL) */
 	scope[0] = RowUuidColumn(row, desc, spec->org_column, &scope_null[0]);
 	scope[1] = RowUuidColumn(row, desc, spec->tenant_column, &scope_null[1]);
 	scope[2] = RowUuidColumn(row, desc, spec->subject_column, &scope_null[2]);
+	if (before && after)
+	{
+		const char *columns[3] = {spec->org_column, spec->tenant_column, spec->subject_column};
+
+		for (int i = 0; i < 3; i++)
+			if (scope_null[i])
+				scope[i] = RowUuidColumn(before, desc, columns[i], &scope_null[i]);
+	}
 	image[0] = before ? RowJsonb(before, desc, spec->redacted) : (Datum) 0;
 	image[1] = after ? RowJsonb(after, desc, spec->redacted) : (Datum) 0;
 
-	ev = NewEvent(operation, spec->kind, RowKey(row, desc, spec->keys));
+	key = RowKey(row, desc, spec->keys);
+	if (guc_nest >= 0)
+		AtEOXact_GUC(true, guc_nest);
+
+	ev = NewEvent(operation, spec->kind, key);
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	for (int i = 0; i < 3; i++)
 	{
@@ -837,8 +864,11 @@ CheckAnchor(Verdict *v, Datum chain, int64 anchor_seq, bytea *anchor_hash)
 	if (recorded_seq == NULL || recorded_hash == NULL ||
 		strtoll(recorded_seq, NULL, 10) != anchor_seq || strcmp(recorded_hash, anchor_hex) != 0)
 		Break(v, chain, anchor_seq,
-			  psprintf("the chain's anchor (event %lld) is not the one the last purge recorded (event %s)",
-					   (long long) anchor_seq, recorded_seq ? recorded_seq : "?"));
+			  recorded_seq != NULL && strtoll(recorded_seq, NULL, 10) == anchor_seq
+			  ? psprintf("the chain's anchor (event %lld) does not have the hash the last purge recorded for it",
+						 (long long) anchor_seq)
+			  : psprintf("the chain's anchor (event %lld) is not the one the last purge recorded (event %s)",
+						 (long long) anchor_seq, recorded_seq ? recorded_seq : "?"));
 }
 
 /* Walks one chain from its anchor; stops at the first broken link. */
@@ -1011,7 +1041,7 @@ purge_audit_log(PG_FUNCTION_ARGS)
 	StringInfoData json;
 	Datum		arg[1];
 	Oid			argtype[1] = {TIMESTAMPTZOID};
-	volatile bool first = true;
+	volatile bool any_cut = false;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -1045,6 +1075,8 @@ purge_audit_log(PG_FUNCTION_ARGS)
 		{
 			SPITupleTable *cuts = SPI_tuptable;
 			uint64		ncuts = SPI_processed;
+			char	  **cut_chain = palloc0(sizeof(char *) * (ncuts + 1));
+			int64	   *cut_removed = palloc0(sizeof(int64) * (ncuts + 1));
 
 			for (uint64 i = 0; i < ncuts; i++)
 			{
@@ -1054,25 +1086,42 @@ purge_audit_log(PG_FUNCTION_ARGS)
 				Datum		hash = SPI_getbinval(cuts->vals[i], cuts->tupdesc, 3, &isnull);
 				Datum		args[3] = {chain, last, hash};
 				Oid			types[3] = {UUIDOID, INT8OID, BYTEAOID};
-				bytea	   *h = DatumGetByteaPP(hash);
-				int64		removed;
 
 				if (SPI_execute_with_args("DELETE FROM zenml_rbac.audit_log WHERE chain = $1 AND seq <= $2",
 										  2, types, args, NULL, false, 0) != SPI_OK_DELETE)
 					elog(ERROR, "zenml_rbac: could not purge audit events");
-				removed = (int64) SPI_processed;
+				cut_chain[i] = DatumGetCString(DirectFunctionCall1(uuid_out, chain));
+				cut_removed[i] = (int64) SPI_processed;
+				removed_total += cut_removed[i];
 				if (SPI_execute_with_args("UPDATE zenml_rbac.audit_chain SET anchor_seq = $2, anchor_hash = $3 WHERE id = $1",
 										  3, types, args, NULL, false, 0) != SPI_OK_UPDATE)
 					elog(ERROR, "zenml_rbac: could not move the audit anchor");
-				removed_total += removed;
-				appendStringInfo(&json, "%s{\"chain\": \"%s\", \"anchor_seq\": %lld, \"anchor_hash\": \"%s\", \"removed\": %lld}",
-								 first ? "" : ", ",
-								 DatumGetCString(DirectFunctionCall1(uuid_out, chain)),
-								 (long long) DatumGetInt64(last),
-								 HexString((uint8 *) VARDATA_ANY(h), VARSIZE_ANY_EXHDR(h)),
-								 (long long) removed);
-				first = false;
 			}
+
+			/*
+			 * The PURGE event records every chain's anchor, not only the ones
+			 * cut now: it may remove the previous PURGE event, which was the
+			 * only record of the others.
+			 */
+			if (SPI_execute("SELECT id::text, anchor_seq, encode(anchor_hash, 'hex') "
+							"FROM zenml_rbac.audit_chain WHERE anchor_seq > 0 ORDER BY id",
+							false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "zenml_rbac: could not read the audit anchors");
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				char	   *chain = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+				int64		removed = 0;
+
+				for (uint64 c = 0; c < ncuts; c++)
+					if (strcmp(cut_chain[c], chain) == 0)
+						removed = cut_removed[c];
+				appendStringInfo(&json, "%s{\"chain\": \"%s\", \"anchor_seq\": %s, \"anchor_hash\": \"%s\", \"removed\": %lld}",
+								 i == 0 ? "" : ", ", chain,
+								 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2),
+								 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3),
+								 (long long) removed);
+			}
+			any_cut = ncuts > 0;
 		}
 	}
 	PG_FINALLY();
@@ -1082,7 +1131,7 @@ purge_audit_log(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	EndCatalogAccess(&access);
 	appendStringInfoString(&json, "]}");
-	if (!first)
+	if (any_cut)
 		QueuePurgeEvent(json.data);
 	PG_RETURN_INT64(removed_total);
 }

@@ -159,6 +159,16 @@ COMMIT;});
 		'1', "$db: the new row's registration is audited in the new chain");
 	is($node->safe_psql($db, 'SELECT valid FROM zenml_rbac.verify_audit_log()'), 't',
 		"$db: and the chains still verify");
+
+	# purging both chains, then only the local one: the second PURGE event
+	# must still record the restored chain's anchor
+	$node->safe_psql($db, 'SELECT zenml_rbac.purge_audit_log(clock_timestamp())');
+	$node->safe_psql($db, "SELECT zenml_rbac.create_user('after_purge_$db')");
+	$node->safe_psql($db, 'SELECT zenml_rbac.purge_audit_log(clock_timestamp())');
+	is($node->safe_psql($db, 'SELECT count(*) FROM zenml_rbac.audit_chain WHERE anchor_seq > 0'), '2',
+		"$db: both chains were purged");
+	is($node->safe_psql($db, q{SELECT valid || ' ' || coalesce(problem, '') FROM zenml_rbac.verify_audit_log()}), 'true ',
+		"$db: two purges later every chain still verifies");
 }
 
 $node->stop;
