@@ -1170,26 +1170,73 @@ audit_head(PG_FUNCTION_ARGS)
  */
 
 /*
+ * A value of the denial line: "-" when absent, else in double quotes with
+ * backslash, quote and control characters escaped -- so a value (any role
+ * may pass text to rbac_can) can neither end its field nor start a line.
+ */
+static void
+AppendLogValue(StringInfo buf, const char *key, const char *value)
+{
+	appendStringInfo(buf, " %s=", key);
+	if (value == NULL)
+	{
+		appendStringInfoChar(buf, '-');
+		return;
+	}
+	appendStringInfoChar(buf, '"');
+	for (const unsigned char *c = (const unsigned char *) value; *c; c++)
+	{
+		switch (*c)
+		{
+			case '"':
+				appendStringInfoString(buf, "\\\"");
+				break;
+			case '\\':
+				appendStringInfoString(buf, "\\\\");
+				break;
+			case '\n':
+				appendStringInfoString(buf, "\\n");
+				break;
+			case '\r':
+				appendStringInfoString(buf, "\\r");
+				break;
+			case '\t':
+				appendStringInfoString(buf, "\\t");
+				break;
+			default:
+				if (*c < 0x20 || *c == 0x7F)
+					appendStringInfo(buf, "\\x%02x", *c);
+				else
+					appendStringInfoChar(buf, (char) *c);
+		}
+	}
+	appendStringInfoChar(buf, '"');
+}
+
+/*
  * One LOG line per denial, when zenml_rbac.log_denials is on:
- *   zenml_rbac denied: check=<c> principal=<p> tenant=<t> resource=<r> action=<a> statement=<s>
- * Values are printed as given ("-" when absent); the statement comes last
- * and runs to the end of the line.  Only denials get here: allowed checks
- * never test the setting.
+ *   zenml_rbac denied: check=<c> principal="<p>" tenant="<t>" resource="<r>" action="<a>" statement="<s>"
+ * Values as given, quoted and escaped (AppendLogValue); "-" when absent.
+ * Only denials get here: allowed checks never test the setting.
  */
 void
 AuditLogDenial(const char *check, const char *principal, const char *tenant,
 			   const char *resource, const char *action)
 {
+	StringInfoData buf;
+
 	if (!rbac_log_denials)
 		return;
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "check=%s", check);
+	AppendLogValue(&buf, "principal", principal);
+	AppendLogValue(&buf, "tenant", tenant);
+	AppendLogValue(&buf, "resource", resource);
+	AppendLogValue(&buf, "action", action);
+	AppendLogValue(&buf, "statement", debug_query_string);
 	ereport(LOG,
-			(errmsg("zenml_rbac denied: check=%s principal=%s tenant=%s resource=%s action=%s statement=%s",
-					check,
-					principal ? principal : "-",
-					tenant ? tenant : "-",
-					resource ? resource : "-",
-					action ? action : "-",
-					debug_query_string ? debug_query_string : "-"),
+			(errmsg("zenml_rbac denied: %s", buf.data),
 			 errhidestmt(true),
 			 errhidecontext(true)));
+	pfree(buf.data);
 }

@@ -10,6 +10,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/uuid.h"
@@ -296,6 +297,9 @@ Answer(FunctionCallInfo fcinfo, bool allowed, const char *check, int principal_a
 	char	   *principal;
 
 	if (likely(allowed) || likely(!rbac_log_denials))
+		PG_RETURN_BOOL(allowed);
+	/* the management functions' own probes (running as the extension owner) are not denials */
+	if (GetUserId() != GetOuterUserId() && GetUserId() == CatalogExtensionOwner())
 		PG_RETURN_BOOL(allowed);
 	if (principal_arg >= 0)
 		principal = ArgString(fcinfo, principal_arg, uuid_args);
