@@ -17,7 +17,7 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
                membership management_authz identity api_keys errors security \
-               rls attacks audit
+               rls attacks audit reporting
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_statement_boundary concurrent_management lock_wait_revocation \
                  rls_visibility audit_chain

@@ -40,7 +40,7 @@ COMMENT ON FUNCTION zenml_rbac.rbac_org_can(text, text, text, text) IS
 
 CREATE FUNCTION zenml_rbac.role_permissions(role_id uuid)
     RETURNS TABLE (resource_type text, action text)
-    LANGUAGE c STABLE PARALLEL RESTRICTED
+    LANGUAGE c STABLE PARALLEL RESTRICTED ROWS 30
     AS 'MODULE_PATHNAME', 'role_permissions';
 COMMENT ON FUNCTION zenml_rbac.role_permissions(uuid) IS
     'Effective permissions of a tenant role, with custom roles expanded through their base chain.';

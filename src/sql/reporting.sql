@@ -83,7 +83,10 @@ WITH paths AS (
       FROM zenml_rbac.tenant_role_assignment a
       JOIN zenml_rbac.team_member m ON m.team_id = a.principal_id
 ), members AS (
-    SELECT DISTINCT principal_id, tenant_id FROM paths
+    -- one membership per principal and tenant: a direct role if any
+    SELECT DISTINCT ON (principal_id, tenant_id) principal_id, tenant_id, assignment_key, membership_key
+      FROM paths
+     ORDER BY principal_id, tenant_id, source_kind, assignment_key
 ), role_rows AS (
     SELECT p.principal_id, p.tenant_id, rp.resource_type, NULL::uuid AS resource_id, rp.action,
            p.source_kind, p.role_id, p.team_id, p.assignment_key, p.membership_key,
@@ -109,7 +112,7 @@ WITH paths AS (
 ), owner_rows AS (
     -- owners have every action on their resources while members of the tenant
     SELECT r.owner_id, r.tenant_id, r.resource_type, r.resource_id, act.action,
-           'owner'::text, NULL::uuid, NULL::uuid, NULL::text, NULL::text,
+           'owner'::text, NULL::uuid, NULL::uuid, mb.assignment_key, mb.membership_key,
            pg_catalog.format('%s/%s/%s', r.tenant_id, r.resource_type, r.resource_id)
       FROM zenml_rbac.resource r
       JOIN members mb ON mb.principal_id = r.owner_id AND mb.tenant_id = r.tenant_id
@@ -136,7 +139,8 @@ SELECT x.principal_id, p.name AS principal_name, p.kind AS principal_kind,
   LEFT JOIN zenml_rbac.role r ON r.id = x.role_id
   LEFT JOIN zenml_rbac.principal team ON team.id = x.team_id
   -- who completed the path, when: the latest write of its assignment, team
-  -- membership, share or registration (inline: a function here would be
+  -- membership, share or registration (for ownership: the registration or
+  -- the membership that makes it count, a direct role preferred) (inline: a function here would be
   -- checked against the reader, who has no access to the log table)
   LEFT JOIN LATERAL (
       SELECT e.event_time AS at, e.principal_id AS by_id,
@@ -195,14 +199,15 @@ SELECT 'deactivated_with_access', held.org_id, held.tenant_id, p.id, p.name, p.k
        WHERE g.principal_id = p.id) held ON true
  WHERE NOT p.active
 UNION ALL
--- active users and service accounts holding tenant roles with no sign of use
--- in 90 days (no API key used, no catalog change made), and older than that
-SELECT 'unused_with_access', t.org_id, a.tenant_id, p.id, p.name, p.kind, r.name,
-       pg_catalog.format('no activity since %s', coalesce(act.last_activity::text, 'creation'))
-  FROM zenml_rbac.tenant_role_assignment a
-  JOIN zenml_rbac.principal p ON p.id = a.principal_id AND p.active AND p.kind <> 'team'
-  JOIN zenml_rbac.tenant t ON t.id = a.tenant_id
-  JOIN zenml_rbac.role r ON r.id = a.role_id
+-- active users and service accounts holding tenant roles (directly or
+-- through a team) with no sign of use in 90 days (no API key used, no
+-- catalog change made), and older than that
+SELECT 'unused_with_access', m.org_id, m.tenant_id, m.principal_id, m.principal_name, m.principal_kind,
+       m.role_name,
+       pg_catalog.format('no activity since %s%s', coalesce(act.last_activity::text, 'creation'),
+                         CASE WHEN m.team_id IS NULL THEN '' ELSE ', holds it through team ' || m.team_name END)
+  FROM zenml_rbac.tenant_members m
+  JOIN zenml_rbac.principal p ON p.id = m.principal_id AND p.active AND p.kind <> 'team'
   CROSS JOIN LATERAL (
       SELECT GREATEST(
                  (SELECT max(k.last_used_at) FROM zenml_rbac.api_key k WHERE k.principal_id = p.id),
