@@ -40,7 +40,7 @@ pgtap:
 # Static analysis of our C (PostgreSQL's headers are read, not reported on).
 .PHONY: cppcheck
 cppcheck:
-	cppcheck --enable=warning,style,performance,portability --error-exitcode=1 \
+	cppcheck --enable=warning,style,performance,portability --error-exitcode=1 --inline-suppr \
 	  --quiet --std=c99 -I src -I $(shell $(PG_CONFIG) --includedir-server) \
 	  --suppress=missingIncludeSystem --suppress=toomanyconfigs --suppress='*:$(shell $(PG_CONFIG) --includedir-server)/*' \
 	  src/*.c

@@ -332,6 +332,7 @@ SplitNames(const char *s)
 static Datum
 ClientAddress(bool *isnull)
 {
+	/* cppcheck-suppress unusedStructMember */
 	LOCAL_FCINFO(fcinfo, 0);
 	Datum		d;
 
@@ -684,7 +685,6 @@ FlushPending(void)
 	CatalogAccess access;
 	ChainHead	head;
 	Datum		xid;
-	ListCell   *lc;
 	volatile bool pushed = false;
 
 	if (pending == NIL)
@@ -705,6 +705,8 @@ FlushPending(void)
 	internal_write = true;
 	PG_TRY();
 	{
+		ListCell   *lc;
+
 		ReadHead(&head);
 		foreach(lc, pending)
 			AppendEvent(&head, (PendingEvent *) lfirst(lc), xid);
@@ -1040,7 +1042,6 @@ purge_audit_log(PG_FUNCTION_ARGS)
 	volatile int64 removed_total = 0;
 	StringInfoData json;
 	Datum		arg[1];
-	Oid			argtype[1] = {TIMESTAMPTZOID};
 	volatile bool any_cut = false;
 
 	if (PG_ARGISNULL(0))
@@ -1058,6 +1059,8 @@ purge_audit_log(PG_FUNCTION_ARGS)
 	internal_write = true;
 	PG_TRY();
 	{
+		Oid			argtype[1] = {TIMESTAMPTZOID};
+
 		/* per chain: the last event before the first one kept */
 		if (SPI_execute_with_args(
 								  "WITH cut AS ("
