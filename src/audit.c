@@ -231,21 +231,6 @@ ByteaEquals(Datum d, const uint8 *data, int len)
 	return VARSIZE_ANY_EXHDR(b) == len && memcmp(VARDATA_ANY(b), data, len) == 0;
 }
 
-static char *
-HexString(const uint8 *data, int len)
-{
-	static const char hex[] = "0123456789abcdef";
-	char	   *s = palloc(2 * len + 1);
-
-	for (int i = 0; i < len; i++)
-	{
-		s[2 * i] = hex[data[i] >> 4];
-		s[2 * i + 1] = hex[data[i] & 0x0F];
-	}
-	s[2 * len] = '\0';
-	return s;
-}
-
 /* ------------------------------------------------------------------------
  * Capture
  * ------------------------------------------------------------------------
@@ -853,7 +838,8 @@ CheckAnchor(Verdict *v, Datum chain, int64 anchor_seq, bytea *anchor_hash)
 							  "ORDER BY a.event_time DESC, a.seq DESC LIMIT 1",
 							  1, argtype, arg, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "zenml_rbac: could not read PURGE events");
-	anchor_hex = HexString((uint8 *) VARDATA_ANY(anchor_hash), VARSIZE_ANY_EXHDR(anchor_hash));
+	anchor_hex = palloc0(2 * VARSIZE_ANY_EXHDR(anchor_hash) + 1);
+	hex_encode(VARDATA_ANY(anchor_hash), VARSIZE_ANY_EXHDR(anchor_hash), anchor_hex);
 	if (SPI_processed == 0)
 	{
 		Break(v, chain, anchor_seq,

@@ -285,7 +285,6 @@ PG_FUNCTION_INFO_V1(new_api_key);
 Datum
 new_api_key(PG_FUNCTION_ARGS)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8		random[32];
 	char		key[4 + 2 * sizeof(random) + 1];
 
@@ -294,11 +293,7 @@ new_api_key(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not generate a random API key")));
 	memcpy(key, "zrk_", 4);
-	for (int i = 0; i < (int) sizeof(random); i++)
-	{
-		key[4 + 2 * i] = hex[random[i] >> 4];
-		key[4 + 2 * i + 1] = hex[random[i] & 0x0F];
-	}
+	hex_encode((const char *) random, sizeof(random), key + 4);
 	key[sizeof(key) - 1] = '\0';
 	explicit_bzero(random, sizeof(random));
 	PG_RETURN_TEXT_P(cstring_to_text(key));
