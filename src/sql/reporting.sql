@@ -43,8 +43,8 @@ SELECT t.org_id, t.id, t.name,
        r.id, r.name,
        team.id, team.name
   FROM zenml_rbac.tenant_role_assignment a
-  JOIN zenml_rbac.principal team ON team.id = a.principal_id AND team.kind = 'team'
-  JOIN zenml_rbac.team_member m ON m.team_id = team.id
+  JOIN zenml_rbac.team_member m ON m.team_id = a.principal_id
+  JOIN zenml_rbac.principal team ON team.id = m.team_id
   JOIN zenml_rbac.principal p ON p.id = m.member_id
   JOIN zenml_rbac.tenant t ON t.id = a.tenant_id
   JOIN zenml_rbac.role r ON r.id = a.role_id;
@@ -68,20 +68,13 @@ COMMENT ON VIEW zenml_rbac.role_permissions IS
 
 CREATE VIEW zenml_rbac.effective_permissions AS
 WITH paths AS (
-    -- tenant roles held directly
-    SELECT a.principal_id, a.tenant_id, a.role_id, NULL::uuid AS team_id,
-           'role'::text AS source_kind,
-           pg_catalog.format('%s/%s/%s', a.tenant_id, a.principal_id, a.role_id) AS assignment_key,
-           NULL::text AS membership_key
-      FROM zenml_rbac.tenant_role_assignment a
-    UNION ALL
-    -- tenant roles of a team the principal belongs to
-    SELECT m.member_id, a.tenant_id, a.role_id, a.principal_id,
-           'team_role',
-           pg_catalog.format('%s/%s/%s', a.tenant_id, a.principal_id, a.role_id),
-           pg_catalog.format('%s/%s', m.team_id, m.member_id)
-      FROM zenml_rbac.tenant_role_assignment a
-      JOIN zenml_rbac.team_member m ON m.team_id = a.principal_id
+    -- every tenant role a principal holds, directly or through a team
+    SELECT m.principal_id, m.tenant_id, m.role_id, m.team_id,
+           CASE WHEN m.team_id IS NULL THEN 'role' ELSE 'team_role' END AS source_kind,
+           pg_catalog.format('%s/%s/%s', m.tenant_id, coalesce(m.team_id, m.principal_id), m.role_id) AS assignment_key,
+           CASE WHEN m.team_id IS NOT NULL
+                THEN pg_catalog.format('%s/%s', m.team_id, m.principal_id) END AS membership_key
+      FROM zenml_rbac.tenant_members m
 ), members AS (
     -- one membership per principal and tenant: a direct role if any
     SELECT DISTINCT ON (principal_id, tenant_id) principal_id, tenant_id, assignment_key, membership_key
