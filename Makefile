@@ -14,10 +14,12 @@ SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
               src/sql/resources.sql src/sql/api_keys.sql src/sql/protect.sql \
               src/sql/audit.sql src/sql/reporting.sql src/sql/privileges.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+# Past releases' install scripts, frozen, and every upgrade step between them.
+DATA        = $(wildcard src/sql/released/*.sql) $(wildcard src/sql/upgrade/*.sql)
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
                membership management_authz identity api_keys errors security \
-               rls attacks audit reporting
+               rls attacks audit reporting upgrade
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_statement_boundary concurrent_management lock_wait_revocation \
                  rls_visibility audit_chain

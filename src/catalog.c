@@ -1447,9 +1447,11 @@ CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes)
 PG_FUNCTION_INFO_V1(catalog_changed);
 
 /*
- * Statement trigger on every catalog table: queue a relcache invalidation of
- * the table.  It reaches other backends (and hot standbys, through WAL) at
- * commit, and this backend at its next command.
+ * Trigger on every catalog table: queue a relcache invalidation of the
+ * table.  It reaches other backends (and hot standbys, through WAL) at
+ * commit, and this backend at its next command.  Fired per statement, and
+ * per row by logical replication's apply worker, which runs no statement
+ * triggers; repeats within a command are dropped by the invalidation queue.
  */
 Datum
 catalog_changed(PG_FUNCTION_ARGS)

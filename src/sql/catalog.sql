@@ -167,7 +167,7 @@ SELECT pg_catalog.pg_extension_config_dump('zenml_rbac.resource_grant', '');
 CREATE FUNCTION zenml_rbac.catalog_changed() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'catalog_changed';
 COMMENT ON FUNCTION zenml_rbac.catalog_changed() IS
-    'Statement trigger: sends a relcache invalidation for its table so every backend''s rbac cache drops what is stale at commit.';
+    'Trigger: sends a relcache invalidation for its table so every backend''s rbac cache drops what is stale at commit.';
 
 DO $$
 DECLARE
@@ -180,8 +180,20 @@ BEGIN
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER zz_invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
             'ON zenml_rbac.%I FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.catalog_changed()', t);
-        -- fire under logical replication apply (session_replication_role = replica) too
+        -- fire for TRUNCATE and the initial copy of logical replication too
         EXECUTE pg_catalog.format('ALTER TABLE zenml_rbac.%I ENABLE ALWAYS TRIGGER zz_invalidate_cache', t);
+        -- a logical replication apply worker fires row triggers only, and
+        -- only those enabled for session_replication_role = replica
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER zz_invalidate_cache_replica AFTER INSERT OR UPDATE OR DELETE '
+            'ON zenml_rbac.%I FOR EACH ROW EXECUTE FUNCTION zenml_rbac.catalog_changed()', t);
+        EXECUTE pg_catalog.format('ALTER TABLE zenml_rbac.%I ENABLE REPLICA TRIGGER zz_invalidate_cache_replica', t);
     END LOOP;
 END
 $$;
+
+-- A publication of the catalog leaves out the seeded rows every database
+-- already has (WHERE NOT builtin, WHERE tenant_id IS NOT NULL); a row filter
+-- on updates and deletes may only use replica identity columns.
+ALTER TABLE zenml_rbac.resource_type REPLICA IDENTITY FULL;
+ALTER TABLE zenml_rbac.role REPLICA IDENTITY FULL;
