@@ -35,7 +35,15 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 	cat $(SQL_SOURCES) > $@
 
-.PHONY: pgtap
+.PHONY: valgrind fuzz pgtap
+# The regress suite under valgrind memcheck; fails on an error in our code.
+valgrind:
+	bash test/valgrind.sh
+
+# libFuzzer (clang, ASan+UBSan) on the parsers, for FUZZ_SECONDS each.
+fuzz:
+	$(MAKE) -C test/fuzz run
+
 pgtap:
 	pg_prove --ext .sql -v test/pgtap/
 

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Runs the pg_regress suite against a server running under valgrind memcheck
-# and reports every error whose stack passes through zenml_rbac.so.
-#   usage: bash test/valgrind.sh      (after make install; takes several minutes)
+# Runs the pg_regress suite against a server under valgrind memcheck, with
+# PostgreSQL's own suppressions, and sorts every error report: those whose
+# faulting frame is in zenml_rbac's code (must be none), and those inside
+# PostgreSQL that merely have our code further up the stack.
+#   usage: make valgrind      (as root, after make install; takes a while)
+#   VALGRIND_SUPP=/path/valgrind.supp to use a suppressions file you have;
+#   otherwise it is taken from PostgreSQL's source package (apt-get source).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bindir=$(pg_config --bindir)
@@ -9,9 +13,32 @@ work=$(mktemp -d /tmp/zenml_rbac_valgrind.XXXX)
 chown postgres "$work"
 port=${VALGRIND_PORT:-5497}
 as_pg() { runuser -u postgres -- "$@"; }
+
+# PostgreSQL's suppressions (src/tools/valgrind.supp) for the installed
+# server's version, from Debian's source package, cached between runs.
+supp=${VALGRIND_SUPP:-}
+if [ -z "$supp" ]; then
+    cache=${XDG_CACHE_HOME:-$HOME/.cache}/zenml_rbac
+    version=$(pg_config --version | awk '{print $2}')
+    supp=$cache/valgrind-$version.supp
+    if [ ! -s "$supp" ]; then
+        src=$(mktemp -d /tmp/zenml_rbac_pgsrc.XXXX)
+        mkdir -p "$src/lists/partial" "$src/cache/archives/partial" "$cache"
+        sed -n 's/^Types: deb$/Types: deb-src/p; /^Types/!p' /etc/apt/sources.list.d/debian.sources \
+            > "$src/sources" 2>/dev/null || true
+        apt=(-o "Dir::Etc::SourceList=$src/sources" -o Dir::Etc::SourceParts=/dev/null
+             -o "Dir::State::Lists=$src/lists" -o "Dir::Cache=$src/cache")
+        apt-get -qq "${apt[@]}" update
+        (cd "$src" && apt-get -qq "${apt[@]}" source --download-only "postgresql-${version%%.*}" >/dev/null 2>&1)
+        tar -xOf "$src"/postgresql-*.orig.tar.* --wildcards '*/src/tools/valgrind.supp' > "$supp"
+        rm -rf "$src"
+    fi
+fi
+echo "suppressions: $supp"
+
 as_pg "$bindir/initdb" -D "$work/data" -A trust >/dev/null
-as_pg bash -c "valgrind --quiet --trace-children=yes --error-limit=no --num-callers=30 \
-    --read-var-info=no --log-file=$work/vg.%p.log \
+as_pg bash -c "valgrind --quiet --trace-children=yes --error-limit=no --num-callers=40 \
+    --read-var-info=no --suppressions=$supp --log-file=$work/vg.%p.log \
     $bindir/postgres -D $work/data -p $port -k $work -c max_connections=20 >$work/server.log 2>&1 &"
 for _ in $(seq 120); do
     PGHOST=$work PGPORT=$port PGUSER=postgres psql -X -qAtc 'select 1' >/dev/null 2>&1 && break
@@ -20,8 +47,29 @@ done
 status=0
 PGHOST=$work PGPORT=$port PGUSER=postgres make -s installcheck ISOLATION= || status=$?
 as_pg "$bindir/pg_ctl" -D "$work/data" -m fast stop >/dev/null || true
-# an error block is reported if any frame of it is in our library
-ours=$(awk 'FNR==1{blk=""} /^==[0-9]+== *$/{if (blk ~ /zenml_rbac/) {print blk; n++} blk=""; next} {blk=blk"\n"$0} END{}' "$work"/vg.*.log | tee "$work/ours.txt" | grep -c "^==.*== [A-Z]" || true)
-echo "regress exit status: $status"
-echo "valgrind errors through zenml_rbac.so: $ours (logs: $work)"
-[ "$status" -eq 0 ] && [ "$ours" -eq 0 ]
+
+# An error is ours when its first frame outside valgrind's and libc's
+# wrappers is in our library or one of our source files.
+ours_re="zenml_rbac\\.so|\\((${ours_files:-$(cd src && ls *.c | paste -sd'|')}):[0-9]+\\)"
+perl -e '
+    my ($ours_re, $ours_out, $theirs_out) = @ARGV[0..2];
+    my ($ours, $theirs) = (0, 0);
+    open my $o, ">", $ours_out or die; open my $t, ">", $theirs_out or die;
+    local $/ = "";
+    for my $file (@ARGV[3..$#ARGV]) {
+        open my $fh, "<", $file or die;
+        my $text = do { local $/; <$fh> };
+        for my $block (split /^==\d+==\s*\n/m, $text) {
+            my @frames = $block =~ /^==\d+==\s+(?:at|by) 0x[0-9A-F]+: (.*)$/mg;
+            next unless @frames;
+            my ($culprit) = grep { !/vgpreload|libc\.so|ld-linux/ } @frames;
+            if (defined $culprit && $culprit =~ /$ours_re/) { $ours++; print $o $block, "\n"; }
+            elsif (grep { /$ours_re/ } @frames) { $theirs++; print $t $block, "\n"; }
+        }
+    }
+    print "valgrind errors in zenml_rbac code: $ours\n";
+    print "valgrind errors inside PostgreSQL with zenml_rbac on the stack: $theirs\n";
+    exit($ours ? 1 : 0);
+' "$ours_re" "$work/ours.txt" "$work/postgres.txt" "$work"/vg.*.log || status=$?
+echo "regress exit status: $status (logs: $work; ours.txt, postgres.txt)"
+[ "$status" -eq 0 ]
