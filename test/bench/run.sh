@@ -141,6 +141,9 @@ all_ms=$(field "$out" touch_all 2)
 all_users=$(field "$out" touch_all 3)
 cp_all=$(field "$out" cache 2)
 cb_all=$(field "$out" cache 3)
+cap_setting=$(field "$out" cap 2)
+cap_most=$(field "$out" cap 3)
+cap_bytes=$(field "$out" cap 4)
 say "done"
 
 # ---------------------------------------------------------------- report
@@ -226,4 +229,8 @@ Backend cache after the warm checks (zenml_rbac.cache_stats())
 | small   | $(n "$cp_small") | $(n "$cb_small") | $(n "$((cb_small / (cp_small > 0 ? cp_small : 1)))") |
 | large   | $(n "$cp_scale") | $(n "$cb_scale") | $(n "$((cb_scale / (cp_scale > 0 ? cp_scale : 1)))") |
 | large, every user checked | $(n "$cp_all") | $(n "$cb_all") | $(n "$((cb_all / (cp_all > 0 ? cp_all : 1)))") |
+
+Cap (zenml_rbac.principal_cache_entries = $(n "$cap_setting")): checking every user
+again, one check at a time, the cache held at most $(n "$cap_most") principals and
+$(n "$cap_bytes") bytes: $([ "$cap_most" -le "$cap_setting" ] && echo "within the cap" || echo "OVER THE CAP").
 EOF
