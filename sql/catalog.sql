@@ -88,6 +88,18 @@ SELECT zenml_rbac.create_role(:'tenant', 'r1', '', 'viewer') AS r1 \gset
 SELECT zenml_rbac.create_role(:'tenant', 'r2', '', 'r1') AS r2 \gset
 UPDATE zenml_rbac.role SET base_role_id = :'r2' WHERE id = :'r1';
 UPDATE zenml_rbac.role SET base_role_id = :'r1' WHERE id = :'r1';
+-- checked at the end of the statement: a role may come before its base in
+-- one statement (pg_dump copies the table in physical order)
+INSERT INTO zenml_rbac.role (id, tenant_id, name, base_role_id)
+VALUES ('00000000-0000-4000-8000-0000000000c2', :'tenant', 'child', '00000000-0000-4000-8000-0000000000c1'),
+       ('00000000-0000-4000-8000-0000000000c1', :'tenant', 'parent', '00000000-0000-4000-8000-000000000003');
+SELECT r.name, b.name AS base FROM zenml_rbac.role r JOIN zenml_rbac.role b ON b.id = r.base_role_id
+ WHERE r.name IN ('child', 'parent') ORDER BY 1;
+-- but not a base of another tenant, even one inserted in the same statement
+SELECT zenml_rbac.create_tenant(:'org', 'other') AS other \gset
+INSERT INTO zenml_rbac.role (id, tenant_id, name, base_role_id)
+VALUES ('00000000-0000-4000-8000-0000000000c3', :'tenant', 'stray', '00000000-0000-4000-8000-0000000000c4'),
+       ('00000000-0000-4000-8000-0000000000c4', :'other', 'elsewhere', '00000000-0000-4000-8000-000000000003');
 
 -- deleting an organization removes everything in it
 SELECT zenml_rbac.delete_organization(:'org');

@@ -19,6 +19,16 @@ BEGIN
         RAISE EXCEPTION 'base of role "%" must be a predefined role or a role of the same tenant', NEW.name
             USING ERRCODE = '22023';
     END IF;
+    -- a cycle first: the chain walk below would go round it
+    IF EXISTS (WITH RECURSIVE chain(id) AS (
+                   SELECT NEW.base_role_id
+                   UNION
+                   SELECT r.base_role_id FROM zenml_rbac.role r JOIN chain c ON r.id = c.id
+                    WHERE r.base_role_id IS NOT NULL)
+               SELECT 1 FROM chain WHERE id = NEW.id) THEN
+        RAISE EXCEPTION 'role "%" cannot be based on itself', NEW.name
+            USING ERRCODE = '22023', DETAIL = 'Role inheritance must not form a cycle.';
+    END IF;
     -- the engine computes chains of up to 64 roles; keep well inside that
     IF (WITH RECURSIVE chain(id, depth) AS (
             SELECT NEW.base_role_id, 1
@@ -29,22 +39,15 @@ BEGIN
         RAISE EXCEPTION 'role "%" would be based on a chain of more than 32 roles', NEW.name
             USING ERRCODE = '54000';
     END IF;
-    IF EXISTS (WITH RECURSIVE chain(id) AS (
-                   SELECT NEW.base_role_id
-                   UNION
-                   SELECT r.base_role_id FROM zenml_rbac.role r JOIN chain c ON r.id = c.id
-                    WHERE r.base_role_id IS NOT NULL)
-               SELECT 1 FROM chain WHERE id = NEW.id) THEN
-        RAISE EXCEPTION 'role "%" cannot be based on itself', NEW.name
-            USING ERRCODE = '22023', DETAIL = 'Role inheritance must not form a cycle.';
-    END IF;
     RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac._role_integrity() IS
     'Internal trigger: custom roles build on a predefined role or one of their tenant, with no cycle.';
 
-CREATE TRIGGER role_integrity BEFORE INSERT OR UPDATE OF tenant_id, name, base_role_id
+-- Checked at the end of the statement, when all its rows are in: pg_dump
+-- copies the table in physical order, which may put a role before its base.
+CREATE CONSTRAINT TRIGGER role_integrity AFTER INSERT OR UPDATE OF tenant_id, name, base_role_id
     ON zenml_rbac.role FOR EACH ROW EXECUTE FUNCTION zenml_rbac._role_integrity();
 
 CREATE FUNCTION zenml_rbac.create_role(tenant uuid, name text, description text, base_role text) RETURNS uuid
