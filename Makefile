@@ -19,7 +19,7 @@ DATA        = $(wildcard src/sql/released/*.sql) $(wildcard src/sql/upgrade/*.sq
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
                membership management_authz identity api_keys errors security \
-               rls attacks audit reporting upgrade
+               rls attacks audit reporting hostile upgrade
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_statement_boundary concurrent_management lock_wait_revocation \
                  rls_visibility audit_chain

@@ -86,11 +86,9 @@ QuoteInput(const char *s, int len)
 	return clip < len ? psprintf("%.*s...", clip, s) : pnstrdup(s, len);
 }
 
-static int
-ValidateAction(text *action)
+int
+RequireAction(const char *s, int len)
 {
-	const char *s = VARDATA_ANY(action);
-	int			len = VARSIZE_ANY_EXHDR(action);
 	int			a = ParseAction(s, len);
 
 	if (a < 0)
@@ -101,6 +99,25 @@ ValidateAction(text *action)
 	return a;
 }
 
+int
+RequireType(const char *s, int len)
+{
+	const TypeEntry *type = CatalogLookupType(s, len);
+
+	if (type == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown resource type \"%s\"", QuoteInput(s, len)),
+				 errhint("Valid resource types are: %s.", CatalogTypeNameList())));
+	return type->index;
+}
+
+static int
+ValidateAction(text *action)
+{
+	return RequireAction(VARDATA_ANY(action), VARSIZE_ANY_EXHDR(action));
+}
+
 /* 'type' or 'type/uuid': 22P02 when malformed, 22023 for an unknown type. */
 static void
 ValidateResource(text *resource, CheckTarget *out)
@@ -108,20 +125,13 @@ ValidateResource(text *resource, CheckTarget *out)
 	const char *s = VARDATA_ANY(resource);
 	int			len = VARSIZE_ANY_EXHDR(resource);
 	ResourceRef ref;
-	const TypeEntry *type;
 
 	if (!ParseResourceRef(s, len, &ref))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid resource \"%s\"", QuoteInput(s, len)),
 				 errdetail("A resource is written \"type\" or \"type/uuid\".")));
-	type = CatalogLookupType(ref.type, ref.type_len);
-	if (type == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown resource type \"%s\"", QuoteInput(ref.type, ref.type_len)),
-				 errhint("Valid resource types are: %s.", CatalogTypeNameList())));
-	out->type_index = type->index;
+	out->type_index = RequireType(ref.type, (int) ref.type_len);
 	out->has_id = ref.has_id;
 	if (ref.has_id)
 		memcpy(out->id.data, ref.id, UUID_LEN);

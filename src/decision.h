@@ -12,4 +12,8 @@
 extern bool DecisionAllows(const pg_uuid_t *principal, const pg_uuid_t *tenant,
 						   int type_index, const pg_uuid_t *id, int action);
 
+/* Index of a known action or resource type; else 22023 naming the valid ones. */
+extern int	RequireAction(const char *s, int len);
+extern int	RequireType(const char *s, int len);
+
 #endif							/* DECISION_H */

@@ -308,7 +308,8 @@ PG_FUNCTION_INFO_V1(require_system);
 Datum
 require_system(PG_FUNCTION_ARGS)
 {
-	RequireSystem(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	/* not STRICT: a NULL description must not skip the check */
+	RequireSystem(PG_ARGISNULL(0) ? "do this" : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }
 

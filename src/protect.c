@@ -40,19 +40,8 @@
 static void
 ResolveTypeAction(text *type_text, text *action_text, int *type_index, int *action)
 {
-	const TypeEntry *type = CatalogLookupType(VARDATA_ANY(type_text),
-											  VARSIZE_ANY_EXHDR(type_text));
-
-	if (type == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown resource type \"%s\"", text_to_cstring(type_text))));
-	*type_index = type->index;
-	*action = ParseAction(VARDATA_ANY(action_text), VARSIZE_ANY_EXHDR(action_text));
-	if (*action < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown action \"%s\"", text_to_cstring(action_text))));
+	*type_index = RequireType(VARDATA_ANY(type_text), VARSIZE_ANY_EXHDR(type_text));
+	*action = RequireAction(VARDATA_ANY(action_text), VARSIZE_ANY_EXHDR(action_text));
 }
 
 /*

@@ -144,12 +144,20 @@ BEGIN
     PERFORM zenml_rbac._not_null('id column', id_column);
 
     SELECT c.relkind, c.relowner::regrole INTO v_kind, v_owner FROM pg_class c WHERE c.oid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::oid USING ERRCODE = '42P01';
+    END IF;
     IF v_kind = 'p' THEN
         RAISE EXCEPTION 'cannot protect partitioned table %', tbl
             USING ERRCODE = '0A000',
                   DETAIL = 'Its partitions could be read and written directly, past the parent''s policies.';
     ELSIF v_kind <> 'r' THEN
         RAISE EXCEPTION '% is not a table', tbl USING ERRCODE = '42809';
+    END IF;
+    IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = tbl) = 't' THEN
+        RAISE EXCEPTION 'cannot protect temporary table %', tbl
+            USING ERRCODE = '0A000',
+                  DETAIL = 'A temporary table goes away without a drop event, leaving its protection behind.';
     END IF;
     IF EXISTS (SELECT FROM pg_inherits WHERE inhrelid = tbl OR inhparent = tbl) THEN
         RAISE EXCEPTION 'cannot protect table %, which takes part in inheritance', tbl
@@ -283,7 +291,9 @@ BEGIN
     PERFORM zenml_rbac._require_system('unprotect tables');
     PERFORM zenml_rbac._not_null('table', tbl);
     IF NOT EXISTS (SELECT FROM zenml_rbac.protected_table WHERE relid = tbl) THEN
+        -- its row-level security, if any, is someone else's: leave it on
         RAISE NOTICE 'table % is not protected, skipping', tbl;
+        RETURN;
     END IF;
     PERFORM zenml_rbac._drop_protection(tbl);
     DELETE FROM zenml_rbac.protected_table WHERE relid = tbl;
