@@ -479,6 +479,15 @@ SELECT t.name AS tenant, r.name AS role FROM zenml_rbac.tenant_role_assignment a
 SELECT r.name AS role, p.resource_type, p.action, p.allowed FROM zenml_rbac.role_permission p
   JOIN zenml_rbac.role r ON r.id = p.role_id WHERE r.tenant_id = :'open' ORDER BY 1, 2, 3;
 
+-- a user or organization named like someone's id would be taken for it by
+-- the checks that accept names: such names are refused, in both spellings
+\set VERBOSITY sqlstate
+SELECT zenml_rbac.create_user(:'mallory'::text);
+SELECT zenml_rbac.create_user(replace(upper(:'mallory'::text), '-', ''));
+SELECT zenml_rbac.create_organization(:'org'::text);
+\set VERBOSITY terse
+SELECT zenml_rbac.create_user('atk_' || :'mallory') IS NOT NULL AS containing_one_is_fine;
+
 -- everything mallory changed is in the audit log under its name, and the
 -- chain is intact
 SELECT count(*) > 0 AS mallory_changes_audited FROM zenml_rbac.audit_log WHERE principal_id = :'mallory';

@@ -138,6 +138,8 @@ SELECT count(zenml_rbac.grant_tenant_role((SELECT id FROM ids WHERE name = t), (
                ('dev', 'bot', 'viewer'), ('prod', 'dee', 'viewer')) v(t, u, r);
 SELECT zenml_rbac.deactivate_user((SELECT id FROM ids WHERE name = 'dee'));
 SELECT length(zenml_rbac.create_api_key((SELECT id FROM ids WHERE name = 'bot'))) > 0 AS key_created;
+-- 0.1.0 let a name look like a uuid; the update points it out
+SELECT zenml_rbac.create_user('0000000000004000800000000000abcd') IS NOT NULL AS uuid_named_user;
 
 CREATE TABLE models (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), tenant_id uuid NOT NULL,
                      owner_id uuid, name text NOT NULL);

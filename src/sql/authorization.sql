@@ -13,6 +13,12 @@ BEGIN
             USING ERRCODE = '22023',
                   DETAIL = 'A name has 1 to 255 characters, no "/", no control characters and no leading or trailing spaces.';
     END IF;
+    -- the checks take a principal or organization by name or by id: a name
+    -- spelled like an id would answer for whoever has that id
+    IF name ~* '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$' THEN
+        RAISE EXCEPTION 'invalid % name "%"', kind, name
+            USING ERRCODE = '22023', DETAIL = 'A name must not have the form of a uuid.';
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac._check_name(text, text) IS 'Internal: validates an object name (22004, 22023).';

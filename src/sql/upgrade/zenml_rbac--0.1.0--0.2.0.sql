@@ -2,7 +2,8 @@
 -- replication (caches invalidated on subscribers, seeded rows filterable);
 -- a dump whose custom role precedes its base role restores; protect()
 -- refuses temporary tables and names a missing relation; unprotect() of a
--- table that is not protected leaves it alone.
+-- table that is not protected leaves it alone; names may not look like
+-- uuids.
 -- The upgrade test checks the result equals a fresh 0.2.0 install.
 
 \echo Use "ALTER EXTENSION zenml_rbac UPDATE TO '0.2.0'" to load this file. \quit
@@ -252,5 +253,44 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = tbl) THEN
         EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
     END IF;
+END
+$$;
+
+-- A name spelled like a uuid would make a check by name answer for the
+-- principal or organization with that id: new ones are refused, and the
+-- update points out existing ones (rename them by recreating).
+CREATE OR REPLACE FUNCTION zenml_rbac._check_name(kind text, name text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION '% name must not be null', kind USING ERRCODE = '22004';
+    END IF;
+    IF name = '' OR length(name) > 255 OR name ~ '[/[:cntrl:]]' OR name <> btrim(name) THEN
+        RAISE EXCEPTION 'invalid % name "%"', kind, left(name, 64)
+            USING ERRCODE = '22023',
+                  DETAIL = 'A name has 1 to 255 characters, no "/", no control characters and no leading or trailing spaces.';
+    END IF;
+    -- the checks take a principal or organization by name or by id: a name
+    -- spelled like an id would answer for whoever has that id
+    IF name ~* '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$' THEN
+        RAISE EXCEPTION 'invalid % name "%"', kind, name
+            USING ERRCODE = '22023', DETAIL = 'A name must not have the form of a uuid.';
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT 'principal' AS kind, p.name FROM zenml_rbac.principal p
+              WHERE p.name ~* '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$'
+             UNION ALL
+             SELECT 'organization', o.name FROM zenml_rbac.organization o
+              WHERE o.name ~* '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$'
+    LOOP
+        RAISE WARNING '% name "%" has the form of a uuid: checks by that name answer for the % with that id',
+            r.kind, r.name, r.kind;
+    END LOOP;
 END
 $$;
