@@ -20,30 +20,38 @@ supp=${VALGRIND_SUPP:-}
 if [ -z "$supp" ]; then
     cache=${XDG_CACHE_HOME:-$HOME/.cache}/zenml_rbac
     version=$(pg_config --version | awk '{print $2}')
-    supp=$cache/valgrind-$version.supp
+    supp=$cache/valgrind-${version%%.*}.supp
     if [ ! -s "$supp" ]; then
         src=$(mktemp -d /tmp/zenml_rbac_pgsrc.XXXX)
         mkdir -p "$src/lists/partial" "$src/cache/archives/partial" "$cache"
-        sed -n 's/^Types: deb$/Types: deb-src/p; /^Types/!p' /etc/apt/sources.list.d/debian.sources \
-            > "$src/sources" 2>/dev/null || true
-        apt=(-o "Dir::Etc::SourceList=$src/sources" -o Dir::Etc::SourceParts=/dev/null
+        # the main archive's source (a security update's may be gone from
+        # the mirror); the suppressions change little between minor releases
+        awk 'NF == 0 {exit} /^Types:/ {print "Types: deb-src"; next} {print}' \
+            /etc/apt/sources.list.d/debian.sources > "$src/src.sources"
+        apt=(-o "Dir::Etc::SourceList=$src/src.sources" -o Dir::Etc::SourceParts=/dev/null
              -o "Dir::State::Lists=$src/lists" -o "Dir::Cache=$src/cache")
-        apt-get -qq "${apt[@]}" update
-        (cd "$src" && apt-get -qq "${apt[@]}" source --download-only "postgresql-${version%%.*}" >/dev/null 2>&1)
+        apt-get -qq "${apt[@]}" update 2>/dev/null
+        (cd "$src" && apt-get -qq "${apt[@]}" source --download-only "postgresql-${version%%.*}" >/dev/null 2>&1) ||
+            { echo "could not fetch PostgreSQL's source package: set VALGRIND_SUPP" >&2; exit 1; }
+        ls "$src"/postgresql-*.dsc
         tar -xOf "$src"/postgresql-*.orig.tar.* --wildcards '*/src/tools/valgrind.supp' > "$supp"
         rm -rf "$src"
     fi
 fi
 echo "suppressions: $supp"
+cp "$supp" "$work/valgrind.supp"     # the server runs as postgres
+chown postgres "$work/valgrind.supp"
 
 as_pg "$bindir/initdb" -D "$work/data" -A trust >/dev/null
 as_pg bash -c "valgrind --quiet --trace-children=yes --error-limit=no --num-callers=40 \
-    --read-var-info=no --suppressions=$supp --log-file=$work/vg.%p.log \
+    --read-var-info=no --suppressions=$work/valgrind.supp --log-file=$work/vg.%p.log \
     $bindir/postgres -D $work/data -p $port -k $work -c max_connections=20 >$work/server.log 2>&1 &"
 for _ in $(seq 120); do
     PGHOST=$work PGPORT=$port PGUSER=postgres psql -X -qAtc 'select 1' >/dev/null 2>&1 && break
     sleep 1   # waiting for a server to accept connections, not synchronizing a test
 done
+PGHOST=$work PGPORT=$port PGUSER=postgres psql -X -qAtc 'select 1' >/dev/null ||
+    { echo "the server under valgrind did not start:"; cat "$work"/server.log "$work"/vg.*.log; exit 1; }
 status=0
 PGHOST=$work PGPORT=$port PGUSER=postgres make -s installcheck ISOLATION= || status=$?
 as_pg "$bindir/pg_ctl" -D "$work/data" -m fast stop >/dev/null || true
