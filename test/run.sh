@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib/setup.sh
-ensure_packages
+ensure_packages clang libclang-rt-14-dev     # the fuzzers' corpus replay
 build_and_install
 # the tally is printed after pg_virtualenv has dropped its cluster, so that
 # "N passed, N failed" is the last line

@@ -4,9 +4,10 @@ PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap \
 libtap-parser-sourcehandler-pgtap-perl libipc-run-perl make gcc cppcheck \
 pgbouncer python3-psycopg"
 
+# usage: ensure_packages [more packages than PACKAGES...]
 ensure_packages() {
     local missing=""
-    for p in $PACKAGES; do
+    for p in $PACKAGES "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
     done
     [ -z "$missing" ] && return 0

@@ -63,5 +63,16 @@ bash test/app/run.sh > "$log/app" 2>&1 || true
 grep -E '^((not )?ok|Result|1\.\.|#)' "$log/app" || true
 tally_tap "$log/app" "app"
 
+echo "== fuzz corpus"
+# the committed corpus through every libFuzzer harness (ASan+UBSan, their
+# properties checked), and the planted bugs the harnesses must catch
+for target in replay selftest; do
+    if make -s -C test/fuzz "$target" > "$log/fuzz_$target" 2>&1; then
+        passed=$((passed + 1)); echo "  fuzz $target: ok"
+    else
+        failed=$((failed + 1)); echo "  fuzz $target: FAILED"; tail -20 "$log/fuzz_$target"
+    fi
+done
+
 echo "$passed passed, $failed failed" > "${ZENML_RBAC_SUMMARY:-/dev/stdout}"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
