@@ -4,7 +4,8 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION)
 
 MODULE_big  = zenml_rbac
 OBJS        = src/zenml_rbac.o src/resource_ref.o src/catalog.o src/decision.o \
-              src/identity.o src/protect.o src/audit.o
+              src/identity.o src/protect.o src/audit.o src/token.o src/jwt.o
+SHLIB_LINK  = -lcrypto
 
 # The install script is assembled from one file per concern, in this order.
 SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
@@ -12,10 +13,13 @@ SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
               src/sql/organizations.sql src/sql/principals.sql src/sql/teams.sql \
               src/sql/tenant_roles.sql src/sql/custom_roles.sql \
               src/sql/resources.sql src/sql/api_keys.sql src/sql/protect.sql \
-              src/sql/audit.sql src/sql/reporting.sql src/sql/privileges.sql
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-# Past releases' install scripts, frozen, and every upgrade step between them.
-DATA        = $(wildcard src/sql/released/*.sql) $(wildcard src/sql/upgrade/*.sql)
+              src/sql/audit.sql src/sql/reporting.sql src/sql/privileges.sql \
+              src/sql/identity_providers.sql
+# Past releases' install scripts, frozen, and every upgrade step between
+# them: the changes to the old version's objects, then the files it lacked.
+DATA        = $(wildcard src/sql/released/*.sql)
+UPGRADES    = $(EXTENSION)--0.1.0--0.2.0.sql
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADES)
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
                membership management_authz identity api_keys errors security \
@@ -34,6 +38,9 @@ include $(PGXS)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 	cat $(SQL_SOURCES) > $@
+
+$(EXTENSION)--0.1.0--0.2.0.sql: src/sql/upgrade/0.1.0--0.2.0.sql src/sql/identity_providers.sql
+	cat $^ > $@
 
 .PHONY: valgrind fuzz pgtap
 # The regress suite under valgrind memcheck; fails on an error in our code.

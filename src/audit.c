@@ -1229,3 +1229,26 @@ AuditLogDenial(const char *check, const char *principal, const char *tenant,
 			 errhidecontext(true)));
 	pfree(buf.data);
 }
+
+/*
+ * Never the statement: it would carry the token, a credential until it
+ * expires.
+ */
+void
+AuditLogTokenRefusal(const char *reason, const char *issuer, const char *subject)
+{
+	StringInfoData buf;
+
+	if (!rbac_log_denials)
+		return;
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "check=jwt");
+	AppendLogValue(&buf, "reason", reason);
+	AppendLogValue(&buf, "issuer", issuer);
+	AppendLogValue(&buf, "subject", subject);
+	ereport(LOG,
+			(errmsg("zenml_rbac denied: %s", buf.data),
+			 errhidestmt(true),
+			 errhidecontext(true)));
+	pfree(buf.data);
+}

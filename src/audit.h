@@ -18,4 +18,7 @@ extern void AuditSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 extern void AuditLogDenial(const char *check, const char *principal, const char *tenant,
 						   const char *resource, const char *action);
 
+/* A LOG line for a refused token: why, and whose it claimed to be. */
+extern void AuditLogTokenRefusal(const char *reason, const char *issuer, const char *subject);
+
 #endif							/* AUDIT_H */

@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "identity.h"
+#include "jwt.h"
 
 PG_MODULE_MAGIC;
 
@@ -156,6 +157,13 @@ _PG_init(void)
 							 false,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("zenml_rbac.jwt_leeway",
+							"Seconds of clock skew allowed when checking a token's exp, nbf and iat.",
+							NULL,
+							&rbac_jwt_leeway,
+							60, 0, 3600,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("zenml_rbac");
 
 	CacheRegisterRelcacheCallback(CatalogRelcacheCallback, (Datum) 0);

@@ -2,7 +2,7 @@
 # machine, the packages that building and testing zenml_rbac need.
 PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap \
 libtap-parser-sourcehandler-pgtap-perl libipc-run-perl make gcc cppcheck \
-pgbouncer python3-psycopg"
+pgbouncer python3-psycopg libssl-dev openssl"
 
 # usage: ensure_packages [more packages than PACKAGES...]
 ensure_packages() {

@@ -1,4 +1,6 @@
--- zenml_rbac 0.1.0 -> 0.2.0: the catalog can be published with logical
+-- zenml_rbac 0.1.0 -> 0.2.0: identity providers (OIDC tokens, appended from
+-- src/sql/identity_providers.sql by the Makefile); the catalog can be
+-- published with logical
 -- replication (caches invalidated on subscribers, seeded rows filterable);
 -- a dump whose custom role precedes its base role restores; protect()
 -- refuses temporary tables and names a missing relation; unprotect() of a
