@@ -518,3 +518,20 @@ jwk_check(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_VOID();
 }
+
+PG_FUNCTION_INFO_V1(jwt_refuse);
+
+/*
+ * _refuse_token(reason, issuer, subject): the refusal of a verified token
+ * whose identity cannot act (unlinked, deactivated), logged like the rest.
+ */
+Datum
+jwt_refuse(PG_FUNCTION_ARGS)
+{
+	TokenParts	t;
+
+	memset(&t, 0, sizeof(t));
+	t.iss = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	t.sub = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	Refuse(PG_ARGISNULL(0) ? "refused" : text_to_cstring(PG_GETARG_TEXT_PP(0)), &t);
+}

@@ -77,6 +77,11 @@ CREATE FUNCTION zenml_rbac._jwt_verify(token text, OUT provider uuid, OUT issuer
 COMMENT ON FUNCTION zenml_rbac._jwt_verify(text) IS
     'Internal: the verified identity a token carries, or 28000 "invalid token" (the reason goes to the log with zenml_rbac.log_denials).';
 
+CREATE FUNCTION zenml_rbac._refuse_token(reason text, issuer text, subject text) RETURNS void
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'jwt_refuse';
+COMMENT ON FUNCTION zenml_rbac._refuse_token(text, text, text) IS
+    'Internal: 28000 "invalid token" for a verified token whose identity cannot act, logged with zenml_rbac.log_denials.';
+
 CREATE FUNCTION zenml_rbac._jwk_check(kid text, kty text, alg text, crv text, n text, e text,
                                       x text, y text, k text) RETURNS void
     LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'jwk_check';
@@ -349,8 +354,9 @@ BEGIN
     SELECT p.* INTO v_provider FROM zenml_rbac.identity_provider p WHERE p.id = v.provider;
     IF v_principal IS NULL AND v_provider.provision_org IS NOT NULL THEN
         v_name := v_provider.name || ':' || v.subject;
-        IF v_name ~ '[/[:cntrl:]]' OR length(v_name) > 255 OR v_name <> btrim(v_name) THEN
-            RAISE EXCEPTION 'invalid token' USING ERRCODE = '28000';
+        IF v_name ~ '[/[:cntrl:]]' OR length(v_name) > 255 OR v_name <> btrim(v_name)
+           OR EXISTS (SELECT FROM zenml_rbac.principal p WHERE p.kind = 'user' AND p.name = v_name) THEN
+            PERFORM zenml_rbac._refuse_token('subject cannot be a user name', v.issuer, v.subject);
         END IF;
         INSERT INTO zenml_rbac.principal (kind, name) VALUES ('user', v_name) RETURNING id INTO v_principal;
         INSERT INTO zenml_rbac.org_role_assignment (org_id, principal_id, role)
@@ -358,15 +364,23 @@ BEGIN
         INSERT INTO zenml_rbac.external_identity (issuer, subject, principal_id)
         VALUES (v.issuer, v.subject, v_principal);
     END IF;
-    IF v_principal IS NULL OR NOT EXISTS (SELECT FROM zenml_rbac.principal p
-                                           WHERE p.id = v_principal AND p.active AND p.kind <> 'team') THEN
-        RAISE EXCEPTION 'invalid token' USING ERRCODE = '28000';
+    IF v_principal IS NULL THEN
+        PERFORM zenml_rbac._refuse_token('subject not linked', v.issuer, v.subject);
+    END IF;
+    IF NOT EXISTS (SELECT FROM zenml_rbac.principal p
+                    WHERE p.id = v_principal AND p.active AND p.kind <> 'team') THEN
+        PERFORM zenml_rbac._refuse_token('principal deactivated', v.issuer, v.subject);
     END IF;
     PERFORM zenml_rbac.set_principal(v_principal);
     IF EXISTS (SELECT FROM zenml_rbac.group_team_map g WHERE g.provider_id = v.provider) THEN
         PERFORM zenml_rbac._sync_groups(v.provider, v_principal, v.groups);
     END IF;
     RETURN v_principal;
+EXCEPTION
+    WHEN invalid_authorization_specification THEN
+        -- raised again from one place: the error's context must not tell
+        -- which check failed
+        RAISE EXCEPTION 'invalid token' USING ERRCODE = '28000';
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.authenticate_jwt(text) IS
@@ -374,7 +388,8 @@ COMMENT ON FUNCTION zenml_rbac.authenticate_jwt(text) IS
 
 REVOKE ALL ON zenml_rbac.identity_provider, zenml_rbac.external_identity, zenml_rbac.group_team_map FROM PUBLIC;
 REVOKE ALL ON FUNCTION
-    zenml_rbac._jwt_verify(text), zenml_rbac._jwk_check(text, text, text, text, text, text, text, text, text),
+    zenml_rbac._jwt_verify(text), zenml_rbac._refuse_token(text, text, text),
+    zenml_rbac._jwk_check(text, text, text, text, text, text, text, text, text),
     zenml_rbac._check_jwks(jsonb), zenml_rbac._provider(text), zenml_rbac._sync_groups(uuid, uuid, text[]),
     zenml_rbac.register_identity_provider(text, text, text, jsonb),
     zenml_rbac.set_identity_provider_keys(text, jsonb), zenml_rbac.disable_identity_provider(text),
