@@ -159,3 +159,21 @@ DROP SCHEMA regress_sec CASCADE;
 REVOKE ALL ON FUNCTION zenml_rbac.set_principal(uuid) FROM regress_sec_pool;
 DROP ROLE regress_sec_attacker;
 DROP ROLE regress_sec_pool;
+
+-- a superuser acting as a principal is that principal, not the system: the
+-- system-only operations refuse it
+SELECT zenml_rbac.create_user('sec_acting_superuser') AS acting \gset
+CREATE TABLE sec_probe (id uuid PRIMARY KEY, tenant_id uuid);
+BEGIN;
+SELECT zenml_rbac.set_principal(:'acting');
+SELECT zenml_rbac.protect('sec_probe', 'model', 'tenant_id');
+ROLLBACK;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'acting');
+SELECT zenml_rbac.register_resource_type('sec_probe_type');
+ROLLBACK;
+-- without the principal it is the system again
+SELECT zenml_rbac.protect('sec_probe', 'model', 'tenant_id');
+SELECT zenml_rbac.unprotect('sec_probe');
+DROP TABLE sec_probe;
+DELETE FROM zenml_rbac.principal WHERE name = 'sec_acting_superuser';

@@ -302,8 +302,9 @@ new_api_key(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(require_system);
 
 /*
- * For operations that are the DBA's whatever principal acts (protect,
- * unprotect): a superuser or the extension owner, outside maintenance code.
+ * For operations that are the DBA's alone (protect, identity providers,
+ * ...): a superuser or the extension owner with no principal acting, outside
+ * maintenance code.
  */
 Datum
 require_system(PG_FUNCTION_ARGS)
@@ -316,9 +317,18 @@ require_system(PG_FUNCTION_ARGS)
 void
 RequireSystem(const char *what)
 {
+	pg_uuid_t	principal;
+
 	if (!CallerIsSystem())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to %s", what),
 				 errdetail("Only the system (a superuser or the extension owner) may do this.")));
+	/* a superuser acting as a principal is that principal (SPEC 3) */
+	if (CurrentPrincipal(&principal))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", what),
+				 errdetail("Only the system may do this, and a principal is acting in this transaction."),
+				 errhint("Do it in a transaction without set_principal(), as a role not linked to a principal.")));
 }

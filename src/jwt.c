@@ -105,15 +105,16 @@ PublicKey(const JwkFields *key, const char **why)
 			*why = "RSA key needs n and e in base64url";
 		else if (a[0] == 0)
 			*why = "RSA modulus has a leading zero byte";
-		else if (alen * 8 < RSA_MIN_BITS)
-			*why = "RSA modulus is shorter than 2048 bits";
 		else
 		{
 			n = BN_bin2bn(a, (int) alen, NULL);
 			e = BN_bin2bn(b, (int) blen, NULL);
-			if (n == NULL || e == NULL ||
-				!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-				!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
+			if (n == NULL || e == NULL)
+				*why = "out of memory";
+			else if (BN_num_bits(n) < RSA_MIN_BITS)
+				*why = "RSA modulus is shorter than 2048 bits";
+			else if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+					 !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
 				*why = "out of memory";
 		}
 	}

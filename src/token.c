@@ -192,6 +192,8 @@ WalkArrayStart(void *state)
 
 	if (w->depth == 0)
 		Fail(w, "not a JSON object");
+	else if (w->depth == 1 && w->field == CLAIM_CRIT)
+		Fail(w, "crit header");	/* no extension is understood */
 	else if (w->depth == 1 && w->field != CLAIM_OTHER && w->field != CLAIM_AUD &&
 			 w->field != CLAIM_GROUPS)
 		Fail(w, "a claim we read is an array");
@@ -358,7 +360,9 @@ ReadPart(const char *b64, size_t len, bool header, const char *groups_claim, Tok
 	if (memchr(json, '\0', n) != NULL || pg_encoding_verifymbstr(PG_UTF8, (char *) json, (int) n) != (int) n)
 		return header ? "header is not UTF-8 text" : "payload is not UTF-8 text";
 	depth = JsonDepth((char *) json, n);
-	if (depth < 1 || depth > TOKEN_MAX_DEPTH)
+	if (depth < 1)
+		return header ? "header is not a JSON object" : "payload is not a JSON object";
+	if (depth > TOKEN_MAX_DEPTH)
 		return header ? "header nesting" : "payload nesting";
 
 	memset(&walk, 0, sizeof(walk));

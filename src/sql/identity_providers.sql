@@ -354,15 +354,26 @@ BEGIN
     SELECT p.* INTO v_provider FROM zenml_rbac.identity_provider p WHERE p.id = v.provider;
     IF v_principal IS NULL AND v_provider.provision_org IS NOT NULL THEN
         v_name := v_provider.name || ':' || v.subject;
-        IF v_name ~ '[/[:cntrl:]]' OR length(v_name) > 255 OR v_name <> btrim(v_name)
-           OR EXISTS (SELECT FROM zenml_rbac.principal p WHERE p.kind = 'user' AND p.name = v_name) THEN
+        IF v_name ~ '[/[:cntrl:]]' OR length(v_name) > 255 OR v_name <> btrim(v_name) THEN
             PERFORM zenml_rbac._refuse_token('subject cannot be a user name', v.issuer, v.subject);
         END IF;
-        INSERT INTO zenml_rbac.principal (kind, name) VALUES ('user', v_name) RETURNING id INTO v_principal;
-        INSERT INTO zenml_rbac.org_role_assignment (org_id, principal_id, role)
-        VALUES (v_provider.provision_org, v_principal, v_provider.provision_org_role);
-        INSERT INTO zenml_rbac.external_identity (issuer, subject, principal_id)
-        VALUES (v.issuer, v.subject, v_principal);
+        -- a first login of the same subject in another session may be
+        -- creating the user too: whoever loses uses the winner's link
+        INSERT INTO zenml_rbac.principal (kind, name) VALUES ('user', v_name)
+        ON CONFLICT (name) WHERE kind = 'user' DO NOTHING
+        RETURNING id INTO v_principal;
+        IF v_principal IS NOT NULL THEN
+            INSERT INTO zenml_rbac.org_role_assignment (org_id, principal_id, role)
+            VALUES (v_provider.provision_org, v_principal, v_provider.provision_org_role);
+            INSERT INTO zenml_rbac.external_identity (issuer, subject, principal_id)
+            VALUES (v.issuer, v.subject, v_principal);
+        ELSE
+            SELECT x.principal_id INTO v_principal FROM zenml_rbac.external_identity x
+             WHERE x.issuer = v.issuer AND x.subject = v.subject;
+            IF v_principal IS NULL THEN
+                PERFORM zenml_rbac._refuse_token('subject cannot be a user name', v.issuer, v.subject);
+            END IF;
+        END IF;
     END IF;
     IF v_principal IS NULL THEN
         PERFORM zenml_rbac._refuse_token('subject not linked', v.issuer, v.subject);
