@@ -1202,6 +1202,17 @@ AppendLogValue(StringInfo buf, const char *key, const char *value)
 	appendStringInfoChar(buf, '"');
 }
 
+/* One LOG line, without STATEMENT or CONTEXT: the fields say what counts, and a statement may carry a token. */
+static void
+EmitDenial(StringInfo buf)
+{
+	ereport(LOG,
+			(errmsg("zenml_rbac denied: %s", buf->data),
+			 errhidestmt(true),
+			 errhidecontext(true)));
+	pfree(buf->data);
+}
+
 /*
  * One LOG line per denial, when zenml_rbac.log_denials is on:
  *   zenml_rbac denied: check=<c> principal="<p>" tenant="<t>" resource="<r>" action="<a>" statement="<s>"
@@ -1223,11 +1234,7 @@ AuditLogDenial(const char *check, const char *principal, const char *tenant,
 	AppendLogValue(&buf, "resource", resource);
 	AppendLogValue(&buf, "action", action);
 	AppendLogValue(&buf, "statement", debug_query_string);
-	ereport(LOG,
-			(errmsg("zenml_rbac denied: %s", buf.data),
-			 errhidestmt(true),
-			 errhidecontext(true)));
-	pfree(buf.data);
+	EmitDenial(&buf);
 }
 
 /*
@@ -1246,9 +1253,5 @@ AuditLogTokenRefusal(const char *reason, const char *issuer, const char *subject
 	AppendLogValue(&buf, "reason", reason);
 	AppendLogValue(&buf, "issuer", issuer);
 	AppendLogValue(&buf, "subject", subject);
-	ereport(LOG,
-			(errmsg("zenml_rbac denied: %s", buf.data),
-			 errhidestmt(true),
-			 errhidecontext(true)));
-	pfree(buf.data);
+	EmitDenial(&buf);
 }

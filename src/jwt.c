@@ -72,6 +72,28 @@ DecodeMember(const char *value, size_t *len)
 	return value ? Base64UrlDecode(value, strlen(value), len) : NULL;
 }
 
+/* An oct key's secret, or NULL when it is missing or shorter than allowed. */
+static unsigned char *
+OctSecret(const JwkFields *key, size_t *len)
+{
+	unsigned char *secret = DecodeMember(key->k, len);
+
+	if (secret != NULL && *len < HMAC_MIN_BYTES)
+	{
+		explicit_bzero(secret, *len);
+		pfree(secret);
+		secret = NULL;
+	}
+	return secret;
+}
+
+static void
+ForgetSecret(unsigned char *secret, size_t len)
+{
+	explicit_bzero(secret, len);
+	pfree(secret);
+}
+
 /*
  * The public key of an RSA or EC JWK, or NULL with the reason.  OpenSSL
  * objects never outlive this function's caller: no ereport in between.
@@ -207,11 +229,11 @@ CheckSignature(const JwkFields *key, const TokenParts *t)
 	if (strcmp(key->kty, "oct") == 0)
 	{
 		size_t		secretlen;
-		unsigned char *secret = DecodeMember(key->k, &secretlen);
+		unsigned char *secret = OctSecret(key, &secretlen);
 		unsigned char mac[EVP_MAX_MD_SIZE];
 		unsigned int maclen = 0;
 
-		if (secret == NULL || secretlen < HMAC_MIN_BYTES)
+		if (secret == NULL)
 			why = "oct key needs a secret of 32 bytes or more";
 		else if (HMAC(EVP_sha256(), secret, (int) secretlen,
 					  (const unsigned char *) t->signing_input, t->signing_input_len,
@@ -221,10 +243,7 @@ CheckSignature(const JwkFields *key, const TokenParts *t)
 				 CRYPTO_memcmp(mac, t->signature, maclen) != 0)
 			why = "bad signature";
 		if (secret)
-		{
-			explicit_bzero(secret, secretlen);
-			pfree(secret);
-		}
+			ForgetSecret(secret, secretlen);
 		return why;
 	}
 	else
@@ -292,17 +311,20 @@ typedef struct Provider
 	JwkFields  *keys;
 } Provider;
 
+/* A column of the last SPI result, copied out of SPI's memory into cxt. */
 static char *
-CopyColumn(int row, int col)
+CopyColumn(MemoryContext cxt, int row, int col)
 {
 	char	   *v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
 
-	return v ? MemoryContextStrdup(CurTransactionContext, v) : NULL;
+	return v ? MemoryContextStrdup(cxt, v) : NULL;
 }
 
+/* Into the caller's memory: it goes with the call, not the transaction. */
 static void
 LoadProvider(const char *issuer, Provider *p)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	CatalogAccess access;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
@@ -322,8 +344,8 @@ LoadProvider(const char *issuer, Provider *p)
 		p->found = true;
 		memcpy(p->id.data, DatumGetUUIDP(id)->data, UUID_LEN);
 		p->enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		p->audience = CopyColumn(0, 3);
-		p->groups_claim = CopyColumn(0, 4);
+		p->audience = CopyColumn(cxt, 0, 3);
+		p->groups_claim = CopyColumn(cxt, 0, 4);
 
 		argtypes[0] = UUIDOID;
 		args[0] = id;
@@ -334,20 +356,20 @@ LoadProvider(const char *issuer, Provider *p)
 								  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "zenml_rbac: reading identity provider keys failed");
 		p->nkeys = (int) SPI_processed;
-		p->keys = MemoryContextAllocZero(CurTransactionContext, sizeof(JwkFields) * Max(p->nkeys, 1));
+		p->keys = MemoryContextAllocZero(cxt, sizeof(JwkFields) * Max(p->nkeys, 1));
 		for (int i = 0; i < p->nkeys; i++)
 		{
 			JwkFields  *k = &p->keys[i];
 
-			k->kid = CopyColumn(i, 1);
-			k->kty = CopyColumn(i, 2);
-			k->alg = CopyColumn(i, 3);
-			k->crv = CopyColumn(i, 4);
-			k->n = CopyColumn(i, 5);
-			k->e = CopyColumn(i, 6);
-			k->x = CopyColumn(i, 7);
-			k->y = CopyColumn(i, 8);
-			k->k = CopyColumn(i, 9);
+			k->kid = CopyColumn(cxt, i, 1);
+			k->kty = CopyColumn(cxt, i, 2);
+			k->alg = CopyColumn(cxt, i, 3);
+			k->crv = CopyColumn(cxt, i, 4);
+			k->n = CopyColumn(cxt, i, 5);
+			k->e = CopyColumn(cxt, i, 6);
+			k->x = CopyColumn(cxt, i, 7);
+			k->y = CopyColumn(cxt, i, 8);
+			k->k = CopyColumn(cxt, i, 9);
 		}
 	}
 	EndCatalogAccess(&access);
@@ -493,15 +515,12 @@ jwk_check(PG_FUNCTION_ARGS)
 	else if (strcmp(key.kty, "oct") == 0)
 	{
 		size_t		len;
-		unsigned char *secret = DecodeMember(key.k, &len);
+		unsigned char *secret = OctSecret(&key, &len);
 
-		if (secret == NULL || len < HMAC_MIN_BYTES)
+		if (secret == NULL)
 			why = "an oct key needs a secret \"k\" of 32 bytes or more in base64url";
-		if (secret)
-		{
-			explicit_bzero(secret, len);
-			pfree(secret);
-		}
+		else
+			ForgetSecret(secret, len);
 	}
 	else
 	{
