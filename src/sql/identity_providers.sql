@@ -309,8 +309,6 @@ CREATE FUNCTION zenml_rbac._sync_groups(provider uuid, principal uuid, groups te
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     m record;
-    v_snapshot zenml_rbac._tenant_members_before[];
-    v_before zenml_rbac._tenant_members_before;
 BEGIN
     FOR m IN SELECT DISTINCT g.team_id, t.org_id,
                     bool_or(g.grp = ANY (coalesce(groups, '{}'))) OVER (PARTITION BY g.team_id) AS wanted,
@@ -327,12 +325,7 @@ BEGIN
                 ON CONFLICT DO NOTHING;
             END IF;
         ELSIF m.member AND NOT m.wanted THEN
-            SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
-              FROM zenml_rbac._team_tenants(m.team_id, ARRAY[principal]) s;
-            DELETE FROM zenml_rbac.team_member tm WHERE tm.team_id = m.team_id AND tm.member_id = principal;
-            FOREACH v_before IN ARRAY v_snapshot LOOP
-                PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
-            END LOOP;
+            PERFORM zenml_rbac._leave_team(m.team_id, principal);
         END IF;
     END LOOP;
 END

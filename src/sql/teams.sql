@@ -53,6 +53,25 @@ $$;
 COMMENT ON FUNCTION zenml_rbac._team_tenants(uuid, uuid[]) IS
     'Internal: tenants where the team holds a role, and which of the principals are members there now.';
 
+-- A member leaves a team: where that ends its membership of a tenant, its
+-- shares there go (the membership transition).
+CREATE FUNCTION zenml_rbac._leave_team(team uuid, principal uuid) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_before zenml_rbac._tenant_members_before;
+    v_snapshot zenml_rbac._tenant_members_before[];
+BEGIN
+    SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
+      FROM zenml_rbac._team_tenants(team, ARRAY[principal]) s;
+    DELETE FROM zenml_rbac.team_member m WHERE m.team_id = team AND m.member_id = principal;
+    FOREACH v_before IN ARRAY v_snapshot LOOP
+        PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._leave_team(uuid, uuid) IS
+    'Internal: removes a team member, dropping its shares in tenants it thereby leaves.';
+
 CREATE FUNCTION zenml_rbac.delete_team(team uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -97,18 +116,11 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_actor uuid := zenml_rbac._acting_principal();
     v_org uuid := zenml_rbac._team_org(team);
-    v_before zenml_rbac._tenant_members_before;
-    v_snapshot zenml_rbac._tenant_members_before[];
 BEGIN
     PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'update', 'remove a team member');
     PERFORM zenml_rbac._not_null('principal', principal);
     PERFORM zenml_rbac._require_team_change(v_actor, team, v_org, false);
-    SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
-      FROM zenml_rbac._team_tenants(team, ARRAY[principal]) s;
-    DELETE FROM zenml_rbac.team_member m WHERE m.team_id = team AND m.member_id = principal;
-    FOREACH v_before IN ARRAY v_snapshot LOOP
-        PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
-    END LOOP;
+    PERFORM zenml_rbac._leave_team(team, principal);
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.remove_team_member(uuid, uuid) IS
