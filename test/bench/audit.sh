@@ -52,8 +52,7 @@ pgbench=/usr/lib/postgresql/15/bin/pgbench
 # ---------------------------------------------------------------- helpers
 t_start=$(date +%s)
 say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*" >&2; }
-q() { psql -X -q -At -F'|' -v ON_ERROR_STOP=1 "$@"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+. "$here/lib.sh"
 calc() { awk "BEGIN {printf \"%s\", $1}"; }
 f0() { awk -v v="$1" 'BEGIN {printf "%.0f", v}'; }
 f2() { awk -v v="$1" 'BEGIN {printf "%.2f", v}'; }

@@ -13,8 +13,7 @@ if [ -z "${BENCH_SERVER:-}" ]; then
 fi
 : "${BENCH_REPS:=5}" "${BENCH_CALLS:=2000}"
 export PGOPTIONS="${PGOPTIONS:-} -c jit=off -c client_min_messages=warning"
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+. "$here/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -66,9 +65,9 @@ for r in $(seq 1 "$BENCH_REPS"); do
 done
 
 echo "$BENCH_CALLS authentications per loop, one session, median of $BENCH_REPS (commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)):"
-base=$(tr ' ' '\n' <<<"${samples[key]}" | grep -v '^$' | median)
+base=$(median <<<"${samples[key]}")
 for kind in "${kinds[@]}"; do
-    m=$(tr ' ' '\n' <<<"${samples[$kind]}" | grep -v '^$' | median)
+    m=$(median <<<"${samples[$kind]}")
     awk -v k="$kind" -v m="$m" -v b="$base" -v n="$BENCH_CALLS" \
         'BEGIN {printf "  %-6s %8.1f ms  %8.0f per second  %5.2fx the API key'"'"'s time\n", (k == "key" ? "APIkey" : k), m, n / m * 1000, m / b}'
 done

@@ -11,8 +11,7 @@ if [ -z "${BENCH_SERVER:-}" ]; then
 fi
 : "${BENCH_REPS:=7}" "${BENCH_ROWS:=1000000}"
 export PGOPTIONS="${PGOPTIONS:-} -c jit=off -c max_parallel_workers_per_gather=0 -c client_min_messages=warning"
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+. "$here/lib.sh"
 
 q -d postgres -c "DROP DATABASE IF EXISTS bench_denials" -c "CREATE DATABASE bench_denials"
 q -d bench_denials <<'SQL'
@@ -49,8 +48,8 @@ for r in $(seq 1 "$BENCH_REPS"); do
         on="$on $(run on | ms)"; off="$off $(run off | ms)"
     fi
 done
-m_off=$(tr ' ' '\n' <<<"$off" | grep -v '^$' | median)
-m_on=$(tr ' ' '\n' <<<"$on" | grep -v '^$' | median)
+m_off=$(median <<<"$off")
+m_on=$(median <<<"$on")
 echo "$BENCH_ROWS allowed rbac_can() calls, median of $BENCH_REPS:"
 echo "  log_denials off: $m_off ms   (samples:$off)"
 echo "  log_denials on:  $m_on ms   (samples:$on)"

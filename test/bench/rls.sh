@@ -52,7 +52,7 @@ export PGOPTIONS="${PGOPTIONS:-} -c jit=off -c client_min_messages=warning"
 # ---------------------------------------------------------------- helpers
 t_start=$(date +%s)
 say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*" >&2; }
-q() { psql -X -q -At -F'|' -v ON_ERROR_STOP=1 "$@"; }
+. "$here/lib.sh"
 calc() { awk "BEGIN {printf \"%s\", $1}"; }
 ms() { awk -v v="$1" 'BEGIN {printf (v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : v >= 1 ? "%.2f" : "%.3f"), v}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {r = a / b; printf (r >= 100 ? "%.0fx" : r >= 10 ? "%.1fx" : "%.2fx"), r}'; }

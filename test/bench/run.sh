@@ -48,8 +48,7 @@ export PGOPTIONS="${PGOPTIONS:-} -c jit=off -c max_parallel_workers_per_gather=0
 # ---------------------------------------------------------------- helpers
 t_start=$(date +%s)
 say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*" >&2; }
-q() { psql -X -q -At -F'|' -v ON_ERROR_STOP=1 "$@"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+. "$here/lib.sh"
 field() { awk -F'|' -v k="$2" '$1 == k {print $'"$3"'}' <<<"$1"; }
 calc() { awk "BEGIN {printf \"%s\", $1}"; }
 ms() { awk -v v="$1" 'BEGIN {printf (v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : v >= 1 ? "%.2f" : "%.3f"), v}'; }
