@@ -18,7 +18,7 @@ SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
 # Past releases' install scripts, frozen, and every upgrade step between
 # them: the changes to the old version's objects, then the files it lacked.
 DATA        = $(wildcard src/sql/released/*.sql)
-UPGRADES    = $(EXTENSION)--0.1.0--0.2.0.sql
+UPGRADES    = $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADES)
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing \
@@ -39,7 +39,10 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 	cat $(SQL_SOURCES) > $@
 
-$(EXTENSION)--0.1.0--0.2.0.sql: src/sql/upgrade/0.1.0--0.2.0.sql src/sql/identity_providers.sql
+$(EXTENSION)--0.1.0--0.2.0.sql: src/sql/upgrade/0.1.0--0.2.0.sql src/sql/upgrade/identity_providers--0.2.0.sql
+	cat $^ > $@
+
+$(EXTENSION)--0.2.0--0.3.0.sql: src/sql/upgrade/0.2.0--0.3.0.sql
 	cat $^ > $@
 
 .PHONY: valgrind fuzz pgtap

@@ -385,10 +385,15 @@ RowsEqual(HeapTuple a, HeapTuple b, TupleDesc desc)
 static PendingEvent *
 NewEvent(const char *operation, const char *kind, const char *object)
 {
-	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-	PendingEvent *ev = palloc0(sizeof(PendingEvent));
+	MemoryContext old;
+	PendingEvent *ev;
 	pg_uuid_t	principal;
 	const char *app = GetConfigOption("application_name", true, false);
+
+	/* a DBA's direct DML may be the first use of the cache in this statement */
+	CatalogEnsureFresh();
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	ev = palloc0(sizeof(PendingEvent));
 
 	ev->subid = GetCurrentSubTransactionId();
 	for (int c = 0; c < EV_NCOLUMNS; c++)
@@ -1158,22 +1163,42 @@ audit_head(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------------
  */
 
+/* Bytes of each value, and of the statement, a denial line shows at most. */
+#define LOG_VALUE_MAX 256
+#define LOG_STATEMENT_MAX 1024
+
 /*
  * A value of the denial line: "-" when absent, else in double quotes with
  * backslash, quote and control characters escaped -- so a value (any role
  * may pass text to rbac_can) can neither end its field nor start a line.
+ * At most max bytes of it are written, cut before a UTF-8 continuation
+ * byte; a cut value is followed by "..." after its closing quote, so one
+ * statement of many denied checks on large arguments cannot flood the log.
  */
 static void
-AppendLogValue(StringInfo buf, const char *key, const char *value)
+AppendLogValue(StringInfo buf, const char *key, const char *value, size_t max)
 {
+	size_t		len;
+	size_t		keep;
+
 	appendStringInfo(buf, " %s=", key);
 	if (value == NULL)
 	{
 		appendStringInfoChar(buf, '-');
 		return;
 	}
+	len = strlen(value);
+	keep = len;
+	if (len > max)
+	{
+		keep = max;
+		/* a UTF-8 character is at most 4 bytes: back up at most 3 */
+		while (keep > 0 && max - keep < 3 && ((unsigned char) value[keep] & 0xC0) == 0x80)
+			keep--;
+	}
 	appendStringInfoChar(buf, '"');
-	for (const unsigned char *c = (const unsigned char *) value; *c; c++)
+	for (const unsigned char *c = (const unsigned char *) value;
+		 c < (const unsigned char *) value + keep; c++)
 	{
 		switch (*c)
 		{
@@ -1200,6 +1225,8 @@ AppendLogValue(StringInfo buf, const char *key, const char *value)
 		}
 	}
 	appendStringInfoChar(buf, '"');
+	if (keep < len)
+		appendStringInfoString(buf, "...");
 }
 
 /* One LOG line, without STATEMENT or CONTEXT: the fields say what counts, and a statement may carry a token. */
@@ -1229,11 +1256,11 @@ AuditLogDenial(const char *check, const char *principal, const char *tenant,
 		return;
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "check=%s", check);
-	AppendLogValue(&buf, "principal", principal);
-	AppendLogValue(&buf, "tenant", tenant);
-	AppendLogValue(&buf, "resource", resource);
-	AppendLogValue(&buf, "action", action);
-	AppendLogValue(&buf, "statement", debug_query_string);
+	AppendLogValue(&buf, "principal", principal, LOG_VALUE_MAX);
+	AppendLogValue(&buf, "tenant", tenant, LOG_VALUE_MAX);
+	AppendLogValue(&buf, "resource", resource, LOG_VALUE_MAX);
+	AppendLogValue(&buf, "action", action, LOG_VALUE_MAX);
+	AppendLogValue(&buf, "statement", debug_query_string, LOG_STATEMENT_MAX);
 	EmitDenial(&buf);
 }
 
@@ -1250,8 +1277,8 @@ AuditLogTokenRefusal(const char *reason, const char *issuer, const char *subject
 		return;
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "check=jwt");
-	AppendLogValue(&buf, "reason", reason);
-	AppendLogValue(&buf, "issuer", issuer);
-	AppendLogValue(&buf, "subject", subject);
+	AppendLogValue(&buf, "reason", reason, LOG_VALUE_MAX);
+	AppendLogValue(&buf, "issuer", issuer, LOG_VALUE_MAX);
+	AppendLogValue(&buf, "subject", subject, LOG_VALUE_MAX);
 	EmitDenial(&buf);
 }

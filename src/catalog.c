@@ -416,8 +416,8 @@ static void
 NoteGrowth(void)
 {
 	principals_over_capacity = rbac_principal_cache_entries > 0 &&
-		hash_get_num_entries(principal_hash) + hash_get_num_entries(name_hash)
-		>= rbac_principal_cache_entries;
+		hash_get_num_entries(principal_hash) + hash_get_num_entries(name_hash) +
+		hash_get_num_entries(role_hash) >= rbac_principal_cache_entries;
 	resources_over_capacity = rbac_resource_cache_entries > 0 &&
 		hash_get_num_entries(resource_hash) + hash_get_num_entries(instance_hash)
 		>= rbac_resource_cache_entries;
@@ -532,6 +532,7 @@ typedef enum CatalogQuery
 	Q_OWNED,
 	Q_SHARED,
 	Q_PROTECTION,
+	Q_PRINCIPAL_GRANTS,
 	NUM_QUERIES
 } CatalogQuery;
 
@@ -635,28 +636,46 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 		" FROM zenml_rbac.protected_table WHERE relid = $1",
 		1, {REGCLASSOID}
 	},
+	[Q_PRINCIPAL_GRANTS] = {
+		/* every share held by the principals, in action bits as Q_GRANTS */
+		"SELECT g.tenant_id, g.resource_type, g.resource_id,"
+		" (SELECT sum(DISTINCT CASE a WHEN 'read' THEN 2 WHEN 'update' THEN 4"
+		"   WHEN 'delete' THEN 8 WHEN 'share' THEN 16 ELSE 0 END)"
+		"  FROM unnest(g.actions) a)::int4"
+		" FROM zenml_rbac.resource_grant g WHERE g.principal_id = ANY ($1)"
+		" ORDER BY g.tenant_id, g.resource_type, g.resource_id",
+		1, {UUIDARRAYOID}
+	},
 };
 
 static SPIPlanPtr saved_plans[NUM_QUERIES];
 
-/* Runs a catalog query; the result is in SPI_tuptable until the next one. */
-static uint64
-RunQuery(CatalogQuery q, Datum *args)
+/*
+ * Runs a read-only query inside BeginCatalogAccess with the statement's
+ * snapshot: the latest committed when the statement began (or when a
+ * management call got its lock), plus this transaction's own changes.  Not
+ * the transaction's snapshot: a REPEATABLE READ transaction that began
+ * before a revocation must not decide from what it saw then.  The plan is
+ * prepared on first use and kept in *plan.  The result is in SPI_tuptable.
+ */
+uint64
+CatalogExecute(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes,
+			   Datum *args, const char *nulls)
 {
-	const QueryDef *def = &query_defs[q];
 	Snapshot	snapshot;
 	int			rc;
 
-	if (saved_plans[q] == NULL)
+	Assert(catalog_access_depth > 0);
+	if (*plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, (Oid *) argtypes);
 
-		if (plan == NULL)
+		if (p == NULL)
 			elog(ERROR, "zenml_rbac: could not prepare catalog query: %s",
 				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
+		if (SPI_keepplan(p) != 0)
 			elog(ERROR, "zenml_rbac: could not keep catalog query plan");
-		saved_plans[q] = plan;
+		*plan = p;
 	}
 	if (statement_snapshot == NULL)
 	{
@@ -670,11 +689,20 @@ RunQuery(CatalogQuery q, Datum *args)
 		statement_snapshot->curcid = GetCurrentCommandId(false);
 		snapshot = statement_snapshot;
 	}
-	rc = SPI_execute_snapshot(saved_plans[q], args, NULL, snapshot,
+	rc = SPI_execute_snapshot(*plan, args, nulls, snapshot,
 							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "zenml_rbac: catalog query failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
+}
+
+/* Runs one of the cache's catalog queries; the result is in SPI_tuptable until the next one. */
+static uint64
+RunQuery(CatalogQuery q, Datum *args)
+{
+	const QueryDef *def = &query_defs[q];
+
+	return CatalogExecute(&saved_plans[q], def->sql, def->nargs, def->argtypes, args, NULL);
 }
 
 static Datum
@@ -1314,6 +1342,44 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 	pfree(pairs);
 	NoteGrowth();
 	return &entry->set;
+}
+
+/*
+ * Every share the principals hold (a principal and its teams), read for a
+ * management call, not cached: what handing out that principal's rights
+ * would hand out.  Rows of a type the vocabulary lacks are skipped.
+ */
+int
+CatalogPrincipalGrants(const pg_uuid_t *principals, int n, HeldGrant **out)
+{
+	CatalogAccess access;
+	Datum		arg;
+	uint64		rows;
+	int			kept = 0;
+	HeldGrant  *grants;
+
+	BeginCatalogAccess(&access);
+	arg = UuidArray(principals, n);
+	rows = RunQuery(Q_PRINCIPAL_GRANTS, &arg);
+	grants = palloc(sizeof(HeldGrant) * Max(rows, 1));
+	for (uint64 i = 0; i < rows; i++)
+	{
+		char	   *type_name = ResultText(i, 2);
+		const TypeEntry *type = CatalogLookupType(type_name, strlen(type_name));
+		bool		isnull;
+		Datum		bits = ResultValue(i, 4, &isnull);
+
+		if (type == NULL)
+			continue;
+		ResultUuid(i, 1, &grants[kept].tenant, NULL);
+		grants[kept].type_index = type->index;
+		ResultUuid(i, 3, &grants[kept].id, NULL);
+		grants[kept].actions = isnull ? 0 : (uint8) DatumGetInt32(bits);
+		kept++;
+	}
+	EndCatalogAccess(&access);
+	*out = grants;
+	return kept;
 }
 
 /* ------------------------------------------------------------------------

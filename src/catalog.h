@@ -7,6 +7,8 @@
 #ifndef CATALOG_H
 #define CATALOG_H
 
+#include "executor/spi.h"
+
 #include "zenml_rbac.h"
 
 typedef struct TypeEntry
@@ -114,6 +116,17 @@ extern const InstanceSet *CatalogInstances(const pg_uuid_t *principal, int type_
 										   int action);
 extern int	InstancePairCompare(const void *a, const void *b);
 
+/* A share held by a principal, as management calls read it. */
+typedef struct HeldGrant
+{
+	pg_uuid_t	tenant;
+	int			type_index;
+	pg_uuid_t	id;
+	uint8		actions;
+} HeldGrant;
+
+extern int	CatalogPrincipalGrants(const pg_uuid_t *principals, int n, HeldGrant **out);
+
 /* How a protected table is protected (zenml_rbac.protected_table). */
 typedef struct ProtectionConfig
 {
@@ -139,6 +152,10 @@ typedef struct CatalogAccess
 
 extern void BeginCatalogAccess(CatalogAccess *access);
 extern void EndCatalogAccess(CatalogAccess *access);
+
+/* A read-only query with the statement's (latest) snapshot, inside catalog access. */
+extern uint64 CatalogExecute(SPIPlanPtr *plan, const char *sql, int nargs,
+							 const Oid *argtypes, Datum *args, const char *nulls);
 
 /* Name lookups ('u' user, 'o' organization, 't' "org/tenant", 'l' linked pg role). */
 extern bool CatalogResolveName(char kind, const char *name, pg_uuid_t *out);

@@ -560,6 +560,123 @@ role_missing_permissions(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(makeArrayResult(astate, CurrentMemoryContext));
 }
 
+/* One row of holdings_missing(): what is missing, and in which tenant (NULL: the organization). */
+static void
+PutMissing(ReturnSetInfo *rsinfo, const pg_uuid_t *tenant, const char *what)
+{
+	Datum		values[2];
+	bool		nulls[2] = {tenant == NULL, false};
+
+	values[0] = tenant ? UUIDPGetDatum((pg_uuid_t *) tenant) : (Datum) 0;
+	values[1] = CStringGetTextDatum(what);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(holdings_missing);
+
+/*
+ * _holdings_missing(actor uuid, holder uuid, org uuid, removing boolean)
+ * returns table(tenant_id uuid, missing text): the no-escalation rule for
+ * the indirect ways of handing out what a principal holds (adding a member
+ * to a team, issuing an API key of a service account).  Adding needs
+ * everything the holder holds in the organization: its org role, in every
+ * tenant where it is a member "member:create" or "member:update" and each
+ * of its permissions, and on every instance shared with it (or its teams)
+ * "share" and each shared action.  Removing a member needs, where the
+ * holder is a tenant member, "member:update" or "member:delete", and
+ * org_admin when the holder holds org_admin.  Org admins miss nothing.
+ * Decided, like every check, from the latest committed catalog.
+ */
+Datum
+holdings_missing(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	pg_uuid_t  *actor;
+	pg_uuid_t  *holder;
+	pg_uuid_t  *org;
+	bool		removing;
+	PrincipalEntry *a;
+	PrincipalEntry *h;
+	OrgRoleLevel actor_level = ORG_NONE;
+	OrgRoleLevel holder_level;
+	const TypeEntry *member;
+	int			ntypes;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_VOID();
+	actor = PG_GETARG_UUID_P(0);
+	holder = PG_GETARG_UUID_P(1);
+	org = PG_GETARG_UUID_P(2);
+	removing = PG_GETARG_BOOL(3);
+
+	CatalogEnsureFresh();
+	ntypes = CatalogTypeCount();
+	member = CatalogLookupType("member", strlen("member"));
+	a = CatalogGetPrincipal(actor);
+	h = CatalogGetPrincipal(holder);
+	if (a->exists && a->active)
+		actor_level = CatalogOrgRole(actor, org);
+	if (actor_level == ORG_ADMIN)
+		PG_RETURN_VOID();
+	holder_level = CatalogOrgRole(holder, org);
+	if (holder_level == ORG_ADMIN || (!removing && holder_level > actor_level))
+		PutMissing(rsinfo, NULL, holder_level == ORG_ADMIN ? "org_admin"
+				   : holder_level == ORG_EDITOR ? "org_editor" : "org_viewer");
+
+	for (int t = 0; t < h->ntenants; t++)
+	{
+		const pg_uuid_t *tenant = &h->tenants[t];
+		const uint8 *held = CatalogTenantPermissions(holder, tenant);
+		const uint8 *has = (a->exists && a->active) ? CatalogTenantPermissions(actor, tenant) : NULL;
+		uint8		admin_bits = (has != NULL && member != NULL) ? has[member->index] : 0;
+
+		if (removing)
+		{
+			if (!(admin_bits & (RBAC_BIT(RBAC_UPDATE) | RBAC_BIT(RBAC_DELETE))))
+				PutMissing(rsinfo, tenant, "member:update or member:delete");
+			continue;
+		}
+		if (!(admin_bits & (RBAC_BIT(RBAC_CREATE) | RBAC_BIT(RBAC_UPDATE))))
+			PutMissing(rsinfo, tenant, "member:create or member:update");
+		for (int i = 0; held != NULL && i < ntypes; i++)
+		{
+			uint8		lacking = held[i] & ~(has ? has[i] : 0);
+
+			for (int act = 0; act < RBAC_NUM_ACTIONS; act++)
+				if (lacking & RBAC_BIT(act))
+					PutMissing(rsinfo, tenant, psprintf("%s:%s", CatalogTypeName(i),
+														RbacActionNames[act]));
+		}
+	}
+
+	if (!removing)
+	{
+		pg_uuid_t  *grantees = palloc(sizeof(pg_uuid_t) * (h->nteams + 1));
+		HeldGrant  *grants;
+		int			ngrants;
+
+		grantees[0] = *holder;
+		memcpy(grantees + 1, h->teams, sizeof(pg_uuid_t) * h->nteams);
+		ngrants = CatalogPrincipalGrants(grantees, h->nteams + 1, &grants);
+		for (int g = 0; g < ngrants; g++)
+		{
+			uint8		wanted = grants[g].actions | RBAC_BIT(RBAC_SHARE);
+
+			for (int act = 0; act < RBAC_NUM_ACTIONS; act++)
+				if ((wanted & RBAC_BIT(act)) &&
+					!DecisionAllows(actor, &grants[g].tenant, grants[g].type_index,
+									&grants[g].id, act))
+					PutMissing(rsinfo, &grants[g].tenant,
+							   psprintf("%s/%s:%s", CatalogTypeName(grants[g].type_index),
+										DatumGetCString(DirectFunctionCall1(uuid_out,
+																			UUIDPGetDatum(&grants[g].id))),
+										RbacActionNames[act]));
+		}
+	}
+	PG_RETURN_VOID();
+}
+
 PG_FUNCTION_INFO_V1(role_permissions);
 
 /*

@@ -9,11 +9,14 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "catalog.h"
@@ -21,6 +24,14 @@
 
 static bool principal_set = false;
 static pg_uuid_t principal_id;
+
+/*
+ * The last principal set in this transaction, kept when set_principal(NULL)
+ * clears it: a cursor opened under it must not pass to another principal
+ * by way of none.
+ */
+static bool principal_was_set = false;
+static pg_uuid_t last_principal_id;
 
 /* A WITH HOLD cursor was declared in this transaction (see below). */
 static bool holdable_cursor_declared = false;
@@ -107,6 +118,7 @@ IdentityXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			principal_set = false;
+			principal_was_set = false;
 			holdable_cursor_declared = false;
 			loaded_in_this_transaction = false;
 			saved_principals = NULL;	/* freed with TopTransactionContext */
@@ -116,6 +128,12 @@ IdentityXactCallback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * The acting principal.  The caller has called CatalogEnsureFresh() in this
+ * statement (entry points do, before taking anything from the cache): this
+ * does not, so no cache reset happens between an entry point's first look
+ * at the cache and its use of what it found.
+ */
 bool
 CurrentPrincipal(pg_uuid_t *out)
 {
@@ -133,7 +151,6 @@ CurrentPrincipal(pg_uuid_t *out)
 		memcpy(out, &principal_id, sizeof(pg_uuid_t));
 		return true;
 	}
-	CatalogEnsureFresh();
 	role_name = GetUserNameFromId(GetSessionUserId(), true);
 	if (role_name == NULL)
 		return false;
@@ -146,6 +163,42 @@ UuidText(pg_uuid_t *id)
 	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
 }
 
+/*
+ * A cursor's policies were evaluated for the principal of its first fetch:
+ * switching to another (directly, through NULL, or away from the user
+ * linked to session_user) while one is open would leave its rows in the
+ * new one's hands.  Only a change away from a principal looks for open
+ * cursors: one opened with no principal saw no protected row.
+ */
+static void
+RequireNoCursorSwitch(bool to_set, const pg_uuid_t *to)
+{
+	pg_uuid_t	before;
+	bool		had;
+
+	if (principal_set)
+	{
+		had = true;
+		before = principal_id;
+	}
+	else if (principal_was_set)
+	{
+		had = true;
+		before = last_principal_id;
+	}
+	else
+		had = CurrentPrincipal(&before);
+	/* no principal's rows can be in a cursor opened with none */
+	if (!had || (to_set && UuidEquals(&before, to)))
+		return;
+	if (CursorOpen(false))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_CURSOR_STATE),
+				 errmsg("cannot change the principal while cursors are open"),
+				 errdetail("An open cursor keeps returning the rows of the principal it started with."),
+				 errhint("Close the cursors first, or use one transaction per principal.")));
+}
+
 PG_FUNCTION_INFO_V1(set_principal);
 
 Datum
@@ -154,13 +207,14 @@ set_principal(PG_FUNCTION_ARGS)
 	pg_uuid_t  *id;
 	PrincipalEntry *entry;
 
+	CatalogEnsureFresh();
 	if (PG_ARGISNULL(0))
 	{
+		RequireNoCursorSwitch(false, NULL);
 		principal_set = false;
 		PG_RETURN_VOID();
 	}
 	id = PG_GETARG_UUID_P(0);
-	CatalogEnsureFresh();
 	entry = CatalogGetPrincipal(id);
 	if (!entry->exists || !entry->active || entry->kind == PRINCIPAL_TEAM)
 		ereport(ERROR,
@@ -172,16 +226,7 @@ set_principal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_CURSOR_STATE),
 				 errmsg("cannot set a principal in a transaction that declared a WITH HOLD cursor"),
 				 errdetail("The cursor would be materialized at commit with the principal's rows and outlive it.")));
-	/*
-	 * A cursor's policies were evaluated for the principal of its first
-	 * fetch; switching to another would leave its rows in the new one's hands.
-	 */
-	if (principal_set && !UuidEquals(&principal_id, id) && CursorOpen(false))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_CURSOR_STATE),
-				 errmsg("cannot change the principal while cursors are open"),
-				 errdetail("An open cursor keeps returning the rows of the principal it started with."),
-				 errhint("Close the cursors first, or use one transaction per principal.")));
+	RequireNoCursorSwitch(true, id);
 	if (!IsTransactionBlock())
 		ereport(WARNING,
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
@@ -189,6 +234,8 @@ set_principal(PG_FUNCTION_ARGS)
 				 errhint("Call it after BEGIN; the principal is cleared at commit or rollback.")));
 	memcpy(&principal_id, id, sizeof(pg_uuid_t));
 	principal_set = true;
+	last_principal_id = *id;
+	principal_was_set = true;
 	PG_RETURN_VOID();
 }
 
@@ -217,6 +264,7 @@ current_principal(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *out = palloc(sizeof(pg_uuid_t));
 
+	CatalogEnsureFresh();
 	if (!CurrentPrincipal(out))
 		PG_RETURN_NULL();
 	PG_RETURN_UUID_P(out);
@@ -252,6 +300,7 @@ acting_principal(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *out = palloc(sizeof(pg_uuid_t));
 
+	CatalogEnsureFresh();
 	if (CurrentPrincipal(out))
 		PG_RETURN_UUID_P(out);
 	if (CallerIsSystem())
@@ -324,11 +373,60 @@ RequireSystem(const char *what)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to %s", what),
 				 errdetail("Only the system (a superuser or the extension owner) may do this.")));
-	/* a superuser acting as a principal is that principal (SPEC 3) */
+	/* a superuser acting as a principal is that principal, not the system */
+	CatalogEnsureFresh();
 	if (CurrentPrincipal(&principal))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to %s", what),
 				 errdetail("Only the system may do this, and a principal is acting in this transaction."),
 				 errhint("Do it in a transaction without set_principal(), as a role not linked to a principal.")));
+}
+
+PG_FUNCTION_INFO_V1(api_key_lookup);
+
+/*
+ * _api_key_lookup(api_key text) returns (key_id uuid, principal_id uuid,
+ * last_used_at timestamptz), no row when the key does not authenticate: a
+ * wrong, revoked, expired or retired key, or an inactive service account.
+ * Read from the latest committed catalog, not the transaction's snapshot
+ * (a key revoked after a REPEATABLE READ transaction began is refused in
+ * it), and expiry and retirement compared with the clock now, not with
+ * the transaction's start.
+ */
+Datum
+api_key_lookup(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	CatalogAccess access;
+	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
+	Datum		args[2];
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	CatalogEnsureFresh();
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = TimestampTzGetDatum(GetCurrentTimestamp());
+	BeginCatalogAccess(&access);
+	if (CatalogExecute(&plan,
+					   "SELECT k.id, k.principal_id, k.last_used_at FROM zenml_rbac.api_key k"
+					   " JOIN zenml_rbac.principal p ON p.id = k.principal_id"
+					   " WHERE k.key_hash = pg_catalog.sha256(pg_catalog.convert_to($1, 'UTF8'))"
+					   " AND k.revoked_at IS NULL"
+					   " AND (k.expires_at IS NULL OR k.expires_at > $2)"
+					   " AND (k.retired_at IS NULL OR k.retired_at > $2)"
+					   " AND p.active AND p.kind = 'service_account'",
+					   2, types, args, NULL) > 0)
+	{
+		/* the tuplestore copies the values out of SPI's memory */
+		for (int i = 0; i < 3; i++)
+			values[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	EndCatalogAccess(&access);
+	PG_RETURN_VOID();
 }

@@ -305,8 +305,12 @@ typedef struct Provider
 	bool		found;
 	bool		enabled;
 	pg_uuid_t	id;
+	char	   *name;
 	char	   *audience;
 	char	   *groups_claim;
+	bool		provisions;		/* provision_org is set */
+	pg_uuid_t	provision_org;
+	char	   *provision_org_role;
 	int			nkeys;
 	JwkFields  *keys;
 } Provider;
@@ -320,10 +324,18 @@ CopyColumn(MemoryContext cxt, int row, int col)
 	return v ? MemoryContextStrdup(cxt, v) : NULL;
 }
 
-/* Into the caller's memory: it goes with the call, not the transaction. */
+/*
+ * Into the caller's memory: it goes with the call, not the transaction.
+ * From the latest committed catalog (CatalogExecute): a provider disabled,
+ * or a key set replaced, after a REPEATABLE READ transaction began is in
+ * force in it.
+ */
 static void
 LoadProvider(const char *issuer, Provider *p)
 {
+	static SPIPlanPtr provider_plan = NULL;
+	static SPIPlanPtr keys_plan = NULL;
+	static const Oid key_argtypes[1] = {UUIDOID};
 	MemoryContext cxt = CurrentMemoryContext;
 	CatalogAccess access;
 	Oid			argtypes[1] = {TEXTOID};
@@ -332,29 +344,35 @@ LoadProvider(const char *issuer, Provider *p)
 	memset(p, 0, sizeof(*p));
 	args[0] = CStringGetTextDatum(issuer);
 	BeginCatalogAccess(&access);
-	if (SPI_execute_with_args("SELECT p.id, p.enabled, p.audience, p.groups_claim"
-							  "  FROM zenml_rbac.identity_provider p WHERE p.issuer = $1",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "zenml_rbac: reading identity_provider failed");
-	if (SPI_processed == 1)
+	if (CatalogExecute(&provider_plan,
+					   "SELECT p.id, p.enabled, p.audience, p.groups_claim, p.name,"
+					   "       p.provision_org, p.provision_org_role"
+					   "  FROM zenml_rbac.identity_provider p WHERE p.issuer = $1",
+					   1, argtypes, args, NULL) == 1)
 	{
 		bool		isnull;
 		Datum		id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		Datum		org;
 
 		p->found = true;
 		memcpy(p->id.data, DatumGetUUIDP(id)->data, UUID_LEN);
 		p->enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		p->audience = CopyColumn(cxt, 0, 3);
 		p->groups_claim = CopyColumn(cxt, 0, 4);
+		p->name = CopyColumn(cxt, 0, 5);
+		org = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull);
+		p->provisions = !isnull;
+		if (!isnull)
+			memcpy(p->provision_org.data, DatumGetUUIDP(org)->data, UUID_LEN);
+		p->provision_org_role = CopyColumn(cxt, 0, 7);
 
-		argtypes[0] = UUIDOID;
 		args[0] = id;
-		if (SPI_execute_with_args("SELECT k->>'kid', k->>'kty', k->>'alg', k->>'crv', k->>'n',"
-								  "       k->>'e', k->>'x', k->>'y', k->>'k'"
-								  "  FROM zenml_rbac.identity_provider p,"
-								  "       jsonb_array_elements(p.keys->'keys') k WHERE p.id = $1",
-								  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "zenml_rbac: reading identity provider keys failed");
+		CatalogExecute(&keys_plan,
+					   "SELECT k->>'kid', k->>'kty', k->>'alg', k->>'crv', k->>'n',"
+					   "       k->>'e', k->>'x', k->>'y', k->>'k'"
+					   "  FROM zenml_rbac.identity_provider p,"
+					   "       jsonb_array_elements(p.keys->'keys') k WHERE p.id = $1",
+					   1, key_argtypes, args, NULL);
 		p->nkeys = (int) SPI_processed;
 		p->keys = MemoryContextAllocZero(cxt, sizeof(JwkFields) * Max(p->nkeys, 1));
 		for (int i = 0; i < p->nkeys; i++)
@@ -373,6 +391,37 @@ LoadProvider(const char *issuer, Provider *p)
 		}
 	}
 	EndCatalogAccess(&access);
+}
+
+/* The principal linked to (issuer, subject), from the latest committed catalog. */
+static bool
+LinkedPrincipal(const char *issuer, const char *subject, pg_uuid_t *out)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid argtypes[2] = {TEXTOID, TEXTOID};
+	CatalogAccess access;
+	Datum		args[2];
+	bool		found = false;
+
+	args[0] = CStringGetTextDatum(issuer);
+	args[1] = CStringGetTextDatum(subject);
+	BeginCatalogAccess(&access);
+	if (CatalogExecute(&plan,
+					   "SELECT x.principal_id FROM zenml_rbac.external_identity x"
+					   " WHERE x.issuer = $1 AND x.subject = $2",
+					   2, argtypes, args, NULL) == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+		{
+			memcpy(out->data, DatumGetUUIDP(d)->data, UUID_LEN);
+			found = true;
+		}
+	}
+	EndCatalogAccess(&access);
+	return found;
 }
 
 static const JwkFields *
@@ -397,8 +446,11 @@ PG_FUNCTION_INFO_V1(jwt_verify);
 
 /*
  * _jwt_verify(token text) -> (provider uuid, issuer text, subject text,
- * groups text[]): the token's identity once everything checks out; groups
- * is NULL when the provider's groups claim is absent.
+ * groups text[], principal uuid, provider_name text, provision_org uuid,
+ * provision_org_role text): the token's identity once everything checks
+ * out; groups is NULL when the provider's groups claim is absent, principal
+ * NULL when (issuer, subject) is linked to none.  Everything read from the
+ * latest committed catalog, and times compared with the clock now.
  */
 Datum
 jwt_verify(PG_FUNCTION_ARGS)
@@ -415,8 +467,9 @@ jwt_verify(PG_FUNCTION_ARGS)
 	double		leeway = rbac_jwt_leeway;
 	bool		audience_ok = false;
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+	pg_uuid_t	linked;
 
 	if (PG_ARGISNULL(0))
 		Refuse("no token", NULL);
@@ -425,6 +478,7 @@ jwt_verify(PG_FUNCTION_ARGS)
 	if (len > TOKEN_MAX_BYTES)
 		Refuse("too long", NULL);
 	token = text_to_cstring(token_text);
+	CatalogEnsureFresh();
 
 	why = TokenParse(token, len, NULL, &t);
 	if (why != NULL)
@@ -488,6 +542,19 @@ jwt_verify(PG_FUNCTION_ARGS)
 	}
 	else
 		nulls[3] = true;
+	if (LinkedPrincipal(t.iss, t.sub, &linked))
+		values[4] = UUIDPGetDatum(&linked);
+	else
+		nulls[4] = true;
+	values[5] = CStringGetTextDatum(p.name);
+	if (p.provisions)
+		values[6] = UUIDPGetDatum(&p.provision_org);
+	else
+		nulls[6] = true;
+	if (p.provision_org_role != NULL)
+		values[7] = CStringGetTextDatum(p.provision_org_role);
+	else
+		nulls[7] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

@@ -224,18 +224,27 @@ rls_registered(PG_FUNCTION_ARGS)
 	pg_uuid_t  *tenant = PG_GETARG_UUID_P(0);
 	text	   *type_text = PG_GETARG_TEXT_PP(2);
 	const TypeEntry *type;
+	int			type_index;
 	pg_uuid_t	principal;
 	PrincipalEntry *p;
 	ResourceEntry *r;
 
+	/*
+	 * Entries found in the cache stay valid until the next
+	 * CatalogEnsureFresh(), which only entry points call, first thing; the
+	 * loads below may accept invalidations but never reset the cache.
+	 */
 	CatalogEnsureFresh();
-	type = CatalogLookupType(VARDATA_ANY(type_text), VARSIZE_ANY_EXHDR(type_text));
-	if (type == NULL || !CurrentPrincipal(&principal))
+	if (!CurrentPrincipal(&principal))
 		PG_RETURN_BOOL(false);
+	type = CatalogLookupType(VARDATA_ANY(type_text), VARSIZE_ANY_EXHDR(type_text));
+	if (type == NULL)
+		PG_RETURN_BOOL(false);
+	type_index = type->index;
 	p = CatalogGetPrincipal(&principal);
 	if (!p->exists || !p->active)
 		PG_RETURN_BOOL(false);
-	r = CatalogGetResource(tenant, type->index, PG_GETARG_UUID_P(1));
+	r = CatalogGetResource(tenant, type_index, PG_GETARG_UUID_P(1));
 	if (!r->registered)
 		PG_RETURN_BOOL(false);
 	if (CatalogTenantPermissions(&principal, tenant) != NULL)
@@ -477,6 +486,20 @@ CheckUpdate(Relation rel, TableProtection *tp, HeapTuple old_row, HeapTuple new_
 	else
 		RequireTypePermission(rel, tp, principal, new_tenant, RBAC_CREATE,
 							  "Changing the id of a row needs %s in its tenant.");
+
+	/*
+	 * The row leaves its old place, its shares with it: that is deleting it
+	 * there, by role, ownership or a share with delete -- an update share
+	 * alone must not carry a row out of its tenant.
+	 */
+	if (old_tenant != NULL && old_id != NULL &&
+		!DecisionAllows(principal, old_tenant, tp->type_index, old_id, RBAC_DELETE))
+		RefuseWrite(rel, tp, old_tenant, "delete",
+					psprintf("%s:delete is needed on the row in tenant %s", type, UuidString(old_tenant)),
+					SameUuid(old_tenant, new_tenant)
+					? "Changing the id of a row removes it under its old id: that needs delete on it (by role, ownership or share)."
+					: "Moving a row to another tenant removes it from its old one: that needs delete on it there (by role, ownership or share).",
+					NULL);
 
 	/*
 	 * The new row must pass for update where it lands: by role, or as its

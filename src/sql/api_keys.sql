@@ -30,8 +30,11 @@ COMMENT ON FUNCTION zenml_rbac._new_api_key() IS
     'Internal: a new random API key ("zrk_" and 256 bits in hex).';
 
 -- The service account whose keys are managed, its organization locked, and
--- the caller authorized (member:update in that organization).
-CREATE FUNCTION zenml_rbac._key_owner(principal uuid, what text) RETURNS void
+-- the caller authorized: member:update in that organization and, to issue a
+-- key (create, rotate), everything the account holds -- a key hands it all
+-- out.  Anything but a service account of an organization the caller
+-- belongs to is "permission denied", whether it exists or not.
+CREATE FUNCTION zenml_rbac._key_owner(principal uuid, what text, issuing boolean) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_actor uuid := zenml_rbac._acting_principal();
@@ -40,10 +43,12 @@ DECLARE
 BEGIN
     PERFORM zenml_rbac._not_null('principal', principal);
     SELECT p.kind, p.org_id INTO v_kind, v_org FROM zenml_rbac.principal p WHERE p.id = principal;
+    IF v_actor IS NOT NULL AND (v_kind IS DISTINCT FROM 'service_account'
+                                OR NOT zenml_rbac.rbac_org_can(v_actor, v_org, 'organization', 'read')) THEN
+        RAISE EXCEPTION 'permission denied for principal %', principal
+            USING ERRCODE = '42501', DETAIL = 'API keys belong to service accounts of the acting principal''s organizations.';
+    END IF;
     IF NOT FOUND THEN
-        IF v_actor IS NOT NULL THEN
-            RAISE EXCEPTION 'permission denied for principal %', principal USING ERRCODE = '42501';
-        END IF;
         RAISE EXCEPTION 'no service account has id %', principal USING ERRCODE = '42704';
     END IF;
     IF v_kind <> 'service_account' THEN
@@ -52,10 +57,14 @@ BEGIN
     END IF;
     PERFORM zenml_rbac._lock_org(v_org);
     PERFORM zenml_rbac._require_org(v_actor, v_org, 'member', 'update', what);
+    IF issuing THEN
+        PERFORM zenml_rbac._require_holdings(v_actor, principal, v_org, false,
+                                             format('%s for %s', what, zenml_rbac._principal_label(principal)));
+    END IF;
 END
 $$;
-COMMENT ON FUNCTION zenml_rbac._key_owner(uuid, text) IS
-    'Internal: checks a service account''s keys may be managed by the caller (member:update).';
+COMMENT ON FUNCTION zenml_rbac._key_owner(uuid, text, boolean) IS
+    'Internal: checks a service account''s keys may be managed by the caller (member:update; issuing a key also needs everything the account holds).';
 
 CREATE FUNCTION zenml_rbac._issue_api_key(principal uuid, expires_at timestamptz) RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -73,70 +82,75 @@ COMMENT ON FUNCTION zenml_rbac._issue_api_key(uuid, timestamptz) IS
 CREATE FUNCTION zenml_rbac.create_api_key(principal uuid, expires_at timestamptz DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM zenml_rbac._key_owner(principal, 'create an API key');
-    IF expires_at <= now() THEN
+    PERFORM zenml_rbac._key_owner(principal, 'create an API key', true);
+    IF expires_at <= clock_timestamp() THEN
         RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = '22023';
     END IF;
     RETURN zenml_rbac._issue_api_key(principal, expires_at);
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.create_api_key(uuid, timestamptz) IS
-    'Creates an API key for a service account and returns it; only its hash is kept, so this is the only time it is shown. Needs member:update in the organization.';
+    'Creates an API key for a service account and returns it; only its hash is kept, so this is the only time it is shown. Needs member:update in the organization and everything the account holds (org_admins are exempt).';
 
 CREATE FUNCTION zenml_rbac.rotate_api_key(principal uuid, retain interval DEFAULT '0') RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM zenml_rbac._key_owner(principal, 'rotate an API key');
+    PERFORM zenml_rbac._key_owner(principal, 'rotate an API key', true);
     PERFORM zenml_rbac._not_null('retain', retain);
     IF retain < interval '0' THEN
         RAISE EXCEPTION 'retain must not be negative' USING ERRCODE = '22023';
     END IF;
-    UPDATE zenml_rbac.api_key k SET retired_at = now() + retain
+    -- the clock now, not the transaction's start: a key retired "now" stops now
+    UPDATE zenml_rbac.api_key k SET retired_at = clock_timestamp() + retain
      WHERE k.principal_id = principal AND k.revoked_at IS NULL
-       AND (k.retired_at IS NULL OR k.retired_at > now() + retain);
+       AND (k.retired_at IS NULL OR k.retired_at > clock_timestamp() + retain);
     RETURN zenml_rbac._issue_api_key(principal, NULL);
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.rotate_api_key(uuid, interval) IS
-    'Issues a new key; the service account''s current keys keep working for the retention period (0: stop at once). Needs member:update.';
+    'Issues a new key; the service account''s current keys keep working for the retention period (0: stop at once). Needs what create_api_key needs.';
 
 CREATE FUNCTION zenml_rbac.revoke_api_key(principal uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM zenml_rbac._key_owner(principal, 'revoke API keys');
-    UPDATE zenml_rbac.api_key k SET revoked_at = now()
+    PERFORM zenml_rbac._key_owner(principal, 'revoke API keys', false);
+    UPDATE zenml_rbac.api_key k SET revoked_at = clock_timestamp()
      WHERE k.principal_id = principal AND k.revoked_at IS NULL;
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.revoke_api_key(uuid) IS
     'Revokes every key of the service account, effective at once. Needs member:update.';
 
+CREATE FUNCTION zenml_rbac._api_key_lookup(api_key text, OUT key_id uuid, OUT principal_id uuid,
+                                           OUT last_used_at timestamptz)
+    RETURNS SETOF record LANGUAGE c STABLE PARALLEL RESTRICTED ROWS 1
+    AS 'MODULE_PATHNAME', 'api_key_lookup';
+COMMENT ON FUNCTION zenml_rbac._api_key_lookup(text) IS
+    'Internal: the key and service account an API key authenticates, from the latest committed catalog and the clock now; no row when it does not.';
+
 CREATE FUNCTION zenml_rbac.authenticate(api_key text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_key zenml_rbac.api_key;
+    v_key_id uuid;
+    v_principal uuid;
+    v_last_used timestamptz;
 BEGIN
     IF api_key IS NOT NULL AND api_key ~ '^zrk_[0-9a-f]{64}$' THEN
-        SELECT k.* INTO v_key FROM zenml_rbac.api_key k
-          JOIN zenml_rbac.principal p ON p.id = k.principal_id
-         WHERE k.key_hash = sha256(convert_to(api_key, 'UTF8'))
-           AND k.revoked_at IS NULL
-           AND (k.expires_at IS NULL OR k.expires_at > now())
-           AND (k.retired_at IS NULL OR k.retired_at > now())
-           AND p.active AND p.kind = 'service_account';
+        SELECT k.key_id, k.principal_id, k.last_used_at INTO v_key_id, v_principal, v_last_used
+          FROM zenml_rbac._api_key_lookup(api_key) k;
     END IF;
     -- one answer for every failure: which part was wrong helps only an attacker
-    IF v_key.id IS NULL THEN
+    IF v_key_id IS NULL THEN
         RAISE EXCEPTION 'invalid API key' USING ERRCODE = '28P01';
     END IF;
-    PERFORM zenml_rbac.set_principal(v_key.principal_id);
+    PERFORM zenml_rbac.set_principal(v_principal);
     -- bookkeeping only where writing is possible: not on a standby, not in
     -- a READ ONLY transaction
     IF NOT pg_is_in_recovery() AND NOT current_setting('transaction_read_only')::boolean
-       AND (v_key.last_used_at IS NULL OR v_key.last_used_at < now() - interval '1 minute') THEN
-        UPDATE zenml_rbac.api_key k SET last_used_at = now() WHERE k.id = v_key.id;
+       AND (v_last_used IS NULL OR v_last_used < clock_timestamp() - interval '1 minute') THEN
+        UPDATE zenml_rbac.api_key k SET last_used_at = clock_timestamp() WHERE k.id = v_key_id;
     END IF;
-    RETURN v_key.principal_id;
+    RETURN v_principal;
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.authenticate(text) IS

@@ -147,6 +147,12 @@ COMMENT ON FUNCTION zenml_rbac._require_tenant(uuid, uuid, text, text[], text) I
 
 -- A user or service account that is a member of the organization, or a team
 -- of it: the principals that may hold roles and shares there.
+-- A user or service account that is a member of the organization, or a team
+-- of it: the principals that may hold roles and shares there.  A principal
+-- outside the organization is named by its id only, whether it exists or
+-- not: its name and kind are not the caller's to learn.  The membership row
+-- is locked, so a removal committed after a REPEATABLE READ transaction
+-- began fails it (40001) instead of leaving a non-member holding a role.
 CREATE FUNCTION zenml_rbac._require_org_principal(org uuid, principal uuid, allow_team boolean)
 RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -154,44 +160,46 @@ DECLARE
     v_org uuid;
 BEGIN
     PERFORM zenml_rbac._not_null('principal', principal);
-    SELECT p.kind, p.org_id INTO v_kind, v_org FROM zenml_rbac.principal p WHERE p.id = principal;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'principal % does not exist', principal USING ERRCODE = '22023';
-    END IF;
-    IF v_kind = 'team' THEN
-        IF NOT allow_team THEN
-            RAISE EXCEPTION '% cannot be a team member', zenml_rbac._principal_label(principal)
-                USING ERRCODE = '22023', DETAIL = 'Teams do not nest and hold no organization membership of their own.';
-        ELSIF v_org <> org THEN
-            RAISE EXCEPTION '% belongs to another organization', zenml_rbac._principal_label(principal)
-                USING ERRCODE = '22023';
-        END IF;
-    ELSIF NOT EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m
-                      WHERE m.org_id = org AND m.principal_id = principal) THEN
-        RAISE EXCEPTION '% is not a member of organization "%"', zenml_rbac._principal_label(principal),
+    SELECT p.kind, p.org_id INTO v_kind, v_org FROM zenml_rbac.principal p WHERE p.id = principal
+       FOR KEY SHARE;
+    IF NOT FOUND OR (v_kind = 'team' AND v_org <> org)
+       OR (v_kind <> 'team' AND NOT EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m
+                                             WHERE m.org_id = org AND m.principal_id = principal
+                                               FOR KEY SHARE)) THEN
+        RAISE EXCEPTION 'the principal is not a member of organization "%"',
             (SELECT o.name FROM zenml_rbac.organization o WHERE o.id = org)
-            USING ERRCODE = '22023', HINT = 'Give it an organization role with zenml_rbac.set_org_role() first.';
+            USING ERRCODE = '22023', DETAIL = format('Principal %s.', principal),
+                  HINT = 'Give a user or service account an organization role with zenml_rbac.set_org_role() first; teams belong to one organization.';
+    END IF;
+    IF v_kind = 'team' AND NOT allow_team THEN
+        RAISE EXCEPTION '% cannot be a team member', zenml_rbac._principal_label(principal)
+            USING ERRCODE = '22023', DETAIL = 'Teams do not nest and hold no organization membership of their own.';
     END IF;
     RETURN v_kind;
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac._require_org_principal(uuid, uuid, boolean) IS
-    'Internal: 22023 unless the principal is a member (or, if allowed, a team) of the organization.';
+    'Internal: 22023 unless the principal is a member (or, if allowed, a team) of the organization; locks what it relies on.';
 
 CREATE FUNCTION zenml_rbac._tenant_role(tenant uuid, role text) RETURNS uuid
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_id uuid;
+    v_actor uuid;
+    v_show_custom boolean;
 BEGIN
     PERFORM zenml_rbac._not_null('role', role);
     SELECT r.id INTO v_id FROM zenml_rbac.role r
      WHERE r.name = role AND (r.tenant_id IS NULL OR r.tenant_id = tenant);
     IF NOT FOUND THEN
+        -- the tenant's custom role names only to whoever may read its roles
+        v_actor := zenml_rbac._acting_principal();
+        v_show_custom := v_actor IS NULL OR zenml_rbac.rbac_can(v_actor, tenant, 'role', 'read');
         RAISE EXCEPTION 'unknown tenant role "%"', left(role, 64)
             USING ERRCODE = '22023',
                   HINT = 'Valid roles are: ' || (SELECT string_agg(r.name, ', ' ORDER BY r.tenant_id IS NOT NULL, r.created_at, r.name)
                                                 FROM zenml_rbac.role r
-                                               WHERE r.tenant_id IS NULL OR r.tenant_id = tenant) || '.';
+                                               WHERE r.tenant_id IS NULL OR (v_show_custom AND r.tenant_id = tenant)) || '.';
     END IF;
     RETURN v_id;
 END
@@ -282,45 +290,36 @@ $$;
 COMMENT ON FUNCTION zenml_rbac._grant_missing(uuid, uuid, uuid) IS
     'Internal: the no-escalation rule for assigning a tenant role: what the actor is missing (empty when nothing).';
 
--- Team membership changes hand out (or take away) whatever the team holds:
--- a team holding org_admin is changed by org_admins only; for each tenant
--- role of the team, adding a member needs what grant_tenant_role needs and
--- removing one what revoke_tenant_role needs.
-CREATE FUNCTION zenml_rbac._require_team_change(actor uuid, team uuid, org uuid, adding boolean)
+-- Indirect hand-outs: adding a member to a team hands out whatever the team
+-- holds (org role, tenant roles, shares), issuing an API key whatever the
+-- service account holds.  The actor must hold all of it (org admins are
+-- exempt); taking a member out needs member:update or member:delete where
+-- the team is a member, and org_admin for a team holding org_admin.  What
+-- the holder holds is read from the latest committed catalog, not from a
+-- REPEATABLE READ transaction's snapshot.
+CREATE FUNCTION zenml_rbac._require_holdings(actor uuid, holder uuid, org uuid, removing boolean, what text)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    a record;
-    v_missing text[];
+    v_missing text;
 BEGIN
-    IF zenml_rbac._is_org_admin(actor, org) THEN
+    IF actor IS NULL THEN
         RETURN;
     END IF;
-    IF EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m
-                WHERE m.org_id = org AND m.principal_id = team AND m.role = 'org_admin') THEN
-        PERFORM zenml_rbac._require_org_admin(actor, org, format('change the members of %s, which holds org_admin',
-                                                                 zenml_rbac._principal_label(team)));
+    SELECT string_agg(CASE WHEN m.tenant_id IS NULL THEN m.missing
+                           ELSE format('%s in tenant "%s"', m.missing, t.name) END,
+                      ', ' ORDER BY m.tenant_id IS NOT NULL, t.name, m.missing)
+      INTO v_missing
+      FROM zenml_rbac._holdings_missing(actor, holder, org, removing) m
+      LEFT JOIN zenml_rbac.tenant t ON t.id = m.tenant_id;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'permission denied to %', what
+            USING ERRCODE = '42501',
+                  DETAIL = format(CASE WHEN removing
+                                       THEN 'It takes away what %s holds; missing: %s.'
+                                       ELSE 'It hands out everything %s holds, so it requires all of it; missing: %s.' END,
+                                  zenml_rbac._principal_label(holder), v_missing);
     END IF;
-    FOR a IN SELECT r.tenant_id, r.role_id, ro.name AS role, t.name AS tenant
-               FROM zenml_rbac.tenant_role_assignment r
-               JOIN zenml_rbac.role ro ON ro.id = r.role_id
-               JOIN zenml_rbac.tenant t ON t.id = r.tenant_id
-              WHERE r.principal_id = team ORDER BY t.name, ro.name
-    LOOP
-        IF adding THEN
-            v_missing := zenml_rbac._grant_missing(actor, a.tenant_id, a.role_id);
-            IF cardinality(v_missing) > 0 THEN
-                RAISE EXCEPTION 'permission denied to add a member to %, which holds role "%" in tenant "%"',
-                    zenml_rbac._principal_label(team), a.role, a.tenant
-                    USING ERRCODE = '42501',
-                          DETAIL = format('Joining hands out the role: it requires what granting it does; missing: %s.',
-                                          array_to_string(v_missing, ', '));
-            END IF;
-        ELSE
-            PERFORM zenml_rbac._require_tenant(actor, a.tenant_id, 'member', ARRAY['update', 'delete'],
-                format('remove a member of %s, which holds role "%s"', zenml_rbac._principal_label(team), a.role));
-        END IF;
-    END LOOP;
 END
 $$;
-COMMENT ON FUNCTION zenml_rbac._require_team_change(uuid, uuid, uuid, boolean) IS
-    'Internal: no escalation through teams: changing a team''s members needs what granting or revoking its roles needs.';
+COMMENT ON FUNCTION zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text) IS
+    'Internal: no escalation through teams and API keys: 42501 unless the actor holds everything the holder would hand out (or may take it away).';

@@ -63,3 +63,10 @@ CREATE FUNCTION zenml_rbac._role_missing_permissions(actor uuid, tenant uuid, ro
     AS 'MODULE_PATHNAME', 'role_missing_permissions';
 COMMENT ON FUNCTION zenml_rbac._role_missing_permissions(uuid, uuid, uuid) IS
     'Internal: the type:action pairs of a role the actor does not hold in the tenant (no-escalation rule).';
+
+CREATE FUNCTION zenml_rbac._holdings_missing(actor uuid, holder uuid, org uuid, removing boolean)
+    RETURNS TABLE (tenant_id uuid, missing text)
+    LANGUAGE c STABLE PARALLEL RESTRICTED ROWS 10
+    AS 'MODULE_PATHNAME', 'holdings_missing';
+COMMENT ON FUNCTION zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean) IS
+    'Internal: what the actor lacks to hand out (or, removing, to take away) everything the holder holds in the organization: org role, tenant permissions, shares; from the latest committed catalog.';

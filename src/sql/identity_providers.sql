@@ -72,10 +72,12 @@ END
 $$;
 
 CREATE FUNCTION zenml_rbac._jwt_verify(token text, OUT provider uuid, OUT issuer text,
-                                       OUT subject text, OUT groups text[])
+                                       OUT subject text, OUT groups text[], OUT principal uuid,
+                                       OUT provider_name text, OUT provision_org uuid,
+                                       OUT provision_org_role text)
     LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'jwt_verify';
 COMMENT ON FUNCTION zenml_rbac._jwt_verify(text) IS
-    'Internal: the verified identity a token carries, or 28000 "invalid token" (the reason goes to the log with zenml_rbac.log_denials).';
+    'Internal: the verified identity a token carries with its linked principal and its provider''s provisioning, all from the latest committed catalog; or 28000 "invalid token" (the reason goes to the log with zenml_rbac.log_denials).';
 
 CREATE FUNCTION zenml_rbac._refuse_token(reason text, issuer text, subject text) RETURNS void
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'jwt_refuse';
@@ -143,6 +145,27 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac._provider(text) IS 'Internal: a provider''s id by name (42704).';
 
+-- Users created before the provider was registered may already hold names
+-- its just-in-time logins would give ("<provider>:<subject>"); such a
+-- subject's first login is refused rather than handed that user.
+CREATE FUNCTION zenml_rbac._warn_taken_names(provider text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_taken bigint;
+BEGIN
+    SELECT count(*) INTO v_taken FROM zenml_rbac.principal p
+     WHERE p.kind = 'user' AND starts_with(p.name, provider || ':')
+       AND NOT EXISTS (SELECT FROM zenml_rbac.external_identity x WHERE x.principal_id = p.id);
+    IF v_taken > 0 THEN
+        RAISE WARNING '% unlinked users already have names beginning with "%:"', v_taken, provider
+            USING DETAIL = 'A just-in-time login whose name is taken is refused; it never becomes that user.',
+                  HINT = 'Rename or link them (zenml_rbac.link_external_identity) before turning provisioning on.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._warn_taken_names(text) IS
+    'Internal: warns about unlinked users whose names a provider''s just-in-time logins would give.';
+
 CREATE FUNCTION zenml_rbac.register_identity_provider(name text, issuer text, audience text, keys jsonb)
     RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -163,6 +186,7 @@ BEGIN
     END IF;
     INSERT INTO zenml_rbac.identity_provider (name, issuer, audience, keys)
     VALUES (name, issuer, audience, keys) RETURNING id INTO v_id;
+    PERFORM zenml_rbac._warn_taken_names(name);
     RETURN v_id;
 END
 $$;
@@ -246,6 +270,9 @@ BEGIN
     UPDATE zenml_rbac.identity_provider p
        SET provision_org = org, provision_org_role = CASE WHEN org IS NULL THEN NULL ELSE org_role END
      WHERE p.id = v_id;
+    IF org IS NOT NULL THEN
+        PERFORM zenml_rbac._warn_taken_names(provider);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.set_identity_provider_provisioning(text, uuid, text) IS
@@ -305,6 +332,10 @@ COMMENT ON FUNCTION zenml_rbac.unmap_group_from_team(text, text, uuid) IS
     'Ends a group-to-team mapping; current members stay. System only.';
 
 -- Team membership of the mapped teams follows the token's groups.
+-- Team membership of the mapped teams follows the token's groups.  A
+-- mapping that hands out a team is locked before it is used: one removed
+-- after a REPEATABLE READ transaction began fails the login (40001), never
+-- adds the member.
 CREATE FUNCTION zenml_rbac._sync_groups(provider uuid, principal uuid, groups text[]) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -318,11 +349,21 @@ BEGIN
               WHERE g.provider_id = provider
     LOOP
         IF m.wanted AND NOT m.member THEN
-            -- only members of the team's organization may join its teams
+            -- only members of the team's organization may join its teams;
+            -- what the addition rests on is then locked (a separate
+            -- statement: a READ ONLY login with nothing to add takes no lock)
             IF EXISTS (SELECT FROM zenml_rbac.org_role_assignment a
                         WHERE a.org_id = m.org_id AND a.principal_id = principal) THEN
-                INSERT INTO zenml_rbac.team_member (team_id, member_id) VALUES (m.team_id, principal)
-                ON CONFLICT DO NOTHING;
+                IF EXISTS (SELECT FROM zenml_rbac.group_team_map g
+                            WHERE g.provider_id = provider AND g.team_id = m.team_id
+                              AND g.grp = ANY (coalesce(groups, '{}'))
+                            FOR KEY SHARE)
+                   AND EXISTS (SELECT FROM zenml_rbac.org_role_assignment a
+                                WHERE a.org_id = m.org_id AND a.principal_id = principal
+                                FOR KEY SHARE) THEN
+                    INSERT INTO zenml_rbac.team_member (team_id, member_id) VALUES (m.team_id, principal)
+                    ON CONFLICT DO NOTHING;
+                END IF;
             END IF;
         ELSIF m.member AND NOT m.wanted THEN
             PERFORM zenml_rbac._leave_team(m.team_id, principal);
@@ -333,20 +374,21 @@ $$;
 COMMENT ON FUNCTION zenml_rbac._sync_groups(uuid, uuid, text[]) IS
     'Internal: adds and removes team memberships of the provider''s mapped teams to match the token''s groups.';
 
+-- Everything a login decides on -- the provider, its keys, the link, the
+-- provisioning -- comes from the latest committed catalog (_jwt_verify), so
+-- a provider disabled or a key set replaced after a REPEATABLE READ
+-- transaction began is in force in it.
 CREATE FUNCTION zenml_rbac.authenticate_jwt(token text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v record;
-    v_provider zenml_rbac.identity_provider;
     v_principal uuid;
     v_name text;
 BEGIN
     v := zenml_rbac._jwt_verify(token);
-    SELECT x.principal_id INTO v_principal FROM zenml_rbac.external_identity x
-     WHERE x.issuer = v.issuer AND x.subject = v.subject;
-    SELECT p.* INTO v_provider FROM zenml_rbac.identity_provider p WHERE p.id = v.provider;
-    IF v_principal IS NULL AND v_provider.provision_org IS NOT NULL THEN
-        v_name := v_provider.name || ':' || v.subject;
+    v_principal := v.principal;
+    IF v_principal IS NULL AND v.provision_org IS NOT NULL THEN
+        v_name := v.provider_name || ':' || v.subject;
         IF v_name ~ '[/[:cntrl:]]' OR length(v_name) > 255 OR v_name <> btrim(v_name) THEN
             PERFORM zenml_rbac._refuse_token('subject cannot be a user name', v.issuer, v.subject);
         END IF;
@@ -357,7 +399,7 @@ BEGIN
         RETURNING id INTO v_principal;
         IF v_principal IS NOT NULL THEN
             INSERT INTO zenml_rbac.org_role_assignment (org_id, principal_id, role)
-            VALUES (v_provider.provision_org, v_principal, v_provider.provision_org_role);
+            VALUES (v.provision_org, v_principal, v.provision_org_role);
             INSERT INTO zenml_rbac.external_identity (issuer, subject, principal_id)
             VALUES (v.issuer, v.subject, v_principal);
         ELSE
@@ -371,11 +413,12 @@ BEGIN
     IF v_principal IS NULL THEN
         PERFORM zenml_rbac._refuse_token('subject not linked', v.issuer, v.subject);
     END IF;
-    IF NOT EXISTS (SELECT FROM zenml_rbac.principal p
-                    WHERE p.id = v_principal AND p.active AND p.kind <> 'team') THEN
+    -- set_principal decides activity from the latest committed catalog
+    BEGIN
+        PERFORM zenml_rbac.set_principal(v_principal);
+    EXCEPTION WHEN invalid_authorization_specification THEN
         PERFORM zenml_rbac._refuse_token('principal deactivated', v.issuer, v.subject);
-    END IF;
-    PERFORM zenml_rbac.set_principal(v_principal);
+    END;
     IF EXISTS (SELECT FROM zenml_rbac.group_team_map g WHERE g.provider_id = v.provider) THEN
         PERFORM zenml_rbac._sync_groups(v.provider, v_principal, v.groups);
     END IF;
@@ -395,6 +438,7 @@ REVOKE ALL ON FUNCTION
     zenml_rbac._jwt_verify(text), zenml_rbac._refuse_token(text, text, text),
     zenml_rbac._jwk_check(text, text, text, text, text, text, text, text, text),
     zenml_rbac._check_jwks(jsonb), zenml_rbac._provider(text), zenml_rbac._sync_groups(uuid, uuid, text[]),
+    zenml_rbac._warn_taken_names(text),
     zenml_rbac.register_identity_provider(text, text, text, jsonb),
     zenml_rbac.set_identity_provider_keys(text, jsonb), zenml_rbac.disable_identity_provider(text),
     zenml_rbac.enable_identity_provider(text), zenml_rbac.set_identity_provider_groups_claim(text, text),

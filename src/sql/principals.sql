@@ -14,6 +14,15 @@ BEGIN
         RAISE EXCEPTION 'permission denied to create user "%"', name
             USING ERRCODE = '42501', DETAIL = 'It requires "member:create" in some organization.';
     END IF;
+    -- "<provider>:<subject>" is the name a just-in-time login gives a new
+    -- user: nobody may take it first and so lock the real person out
+    IF v_actor IS NOT NULL AND EXISTS (SELECT 1 FROM zenml_rbac.identity_provider ip
+                                        WHERE starts_with(create_user.name, ip.name || ':')) THEN
+        RAISE EXCEPTION 'invalid user name "%"', left(name, 64)
+            USING ERRCODE = '22023',
+                  DETAIL = 'Names beginning with an identity provider''s name and ":" are kept for the users it provisions.',
+                  HINT = 'Choose another name.';
+    END IF;
     IF EXISTS (SELECT 1 FROM zenml_rbac.principal p WHERE p.kind = 'user' AND p.name = create_user.name) THEN
         RAISE EXCEPTION 'user "%" already exists', name USING ERRCODE = '42710';
     END IF;
@@ -47,6 +56,11 @@ $$;
 COMMENT ON FUNCTION zenml_rbac.create_service_account(uuid, text) IS
     'Creates a service account of the organization, a member with org_viewer. Needs member:create.';
 
+-- A user is global: it belongs to no organization, so no organization's
+-- admin may end it (any user can create an organization and add anyone);
+-- only the system or the user itself.  A service account belongs to one
+-- organization: member:delete there.  Anyone else is refused alike whether
+-- the id exists or not.
 CREATE FUNCTION zenml_rbac.deactivate_user(principal uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -56,6 +70,13 @@ DECLARE
 BEGIN
     PERFORM zenml_rbac._not_null('principal', principal);
     SELECT p.kind, p.org_id INTO v_kind, v_org FROM zenml_rbac.principal p WHERE p.id = principal;
+    IF v_actor IS NOT NULL AND v_actor IS DISTINCT FROM principal
+       AND (v_kind IS DISTINCT FROM 'service_account'
+            OR NOT zenml_rbac.rbac_org_can(v_actor, v_org, 'member', 'delete')) THEN
+        RAISE EXCEPTION 'permission denied to deactivate the principal'
+            USING ERRCODE = '42501',
+                  DETAIL = format('Principal %s: a user is deactivated by itself or the system; a service account also by whoever holds "member:delete" in its organization.', principal);
+    END IF;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no user or service account has id %', principal USING ERRCODE = '42704';
     ELSIF v_kind = 'team' THEN
@@ -65,19 +86,12 @@ BEGIN
     IF v_kind = 'service_account' THEN
         PERFORM zenml_rbac._lock_org(v_org);
         PERFORM zenml_rbac._require_org(v_actor, v_org, 'member', 'delete', 'deactivate a service account');
-    ELSIF v_actor IS NOT NULL AND v_actor <> principal AND (
-          NOT EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m WHERE m.principal_id = principal)
-          OR EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m
-                      WHERE m.principal_id = principal AND NOT zenml_rbac._is_org_admin(v_actor, m.org_id))) THEN
-        RAISE EXCEPTION 'permission denied to deactivate %', zenml_rbac._principal_label(principal)
-            USING ERRCODE = '42501',
-                  DETAIL = 'A user is deactivated by itself, the system, or an org_admin of every organization it belongs to.';
     END IF;
     UPDATE zenml_rbac.principal p SET active = false WHERE p.id = principal AND p.active;
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.deactivate_user(uuid) IS
-    'Deactivates a user or service account: it keeps roles, teams and shares but has no permission anywhere, at once.';
+    'Deactivates a user or service account: it keeps roles, teams and shares but has no permission anywhere, at once. A user: itself or the system; a service account: also member:delete in its organization.';
 
 CREATE FUNCTION zenml_rbac.link_pg_role(principal uuid, pg_role name) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

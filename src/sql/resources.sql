@@ -106,13 +106,9 @@ BEGIN
         END IF;
     END LOOP;
     SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}') INTO v_actions FROM unnest(actions) x;
-    PERFORM zenml_rbac._require_org_principal(v_tenant.org_id, principal, true);
-    IF NOT EXISTS (SELECT 1 FROM zenml_rbac.resource r
-                    WHERE r.tenant_id = tenant AND r.resource_type = v_ref.resource_type
-                      AND r.resource_id = v_ref.resource_id) THEN
-        RAISE EXCEPTION 'resource "%" is not registered in tenant "%"', resource, v_tenant.name
-            USING ERRCODE = '42704', HINT = 'Register it with zenml_rbac.register_resource() first.';
-    END IF;
+    -- authorization first: whether the resource is registered, or the
+    -- grantee a member, is not for a caller without the rights to learn
+    -- (an unregistered id answers the type-level permission)
     IF v_actor IS NOT NULL THEN
         SELECT array_agg(x ORDER BY x) INTO v_missing
           FROM unnest(ARRAY['share'] || v_actions) x
@@ -124,6 +120,18 @@ BEGIN
                                       (SELECT string_agg(DISTINCT x, ', ') FROM unnest(v_missing) x));
         END IF;
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM zenml_rbac.resource r
+                    WHERE r.tenant_id = tenant AND r.resource_type = v_ref.resource_type
+                      AND r.resource_id = v_ref.resource_id) THEN
+        IF v_actor IS NOT NULL AND NOT zenml_rbac.rbac_can(v_actor, tenant, v_ref.resource_type, 'read') THEN
+            RAISE EXCEPTION 'permission denied to share "%" in tenant "%"', resource, v_tenant.name
+                USING ERRCODE = '42501',
+                      DETAIL = 'Sharing requires "share" and every action handed out; missing: read.';
+        END IF;
+        RAISE EXCEPTION 'resource "%" is not registered in tenant "%"', resource, v_tenant.name
+            USING ERRCODE = '42704', HINT = 'Register it with zenml_rbac.register_resource() first.';
+    END IF;
+    PERFORM zenml_rbac._require_org_principal(v_tenant.org_id, principal, true);
     IF cardinality(v_actions) = 0 THEN
         DELETE FROM zenml_rbac.resource_grant g
          WHERE g.tenant_id = tenant AND g.resource_type = v_ref.resource_type

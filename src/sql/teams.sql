@@ -82,7 +82,7 @@ DECLARE
     v_snapshot zenml_rbac._tenant_members_before[];
 BEGIN
     PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'delete', 'delete a team');
-    PERFORM zenml_rbac._require_team_change(v_actor, team, v_org, false);
+    PERFORM zenml_rbac._require_holdings(v_actor, team, v_org, true, format('delete %s', zenml_rbac._principal_label(team)));
     SELECT coalesce(array_agg(m.member_id), '{}') INTO v_members
       FROM zenml_rbac.team_member m WHERE m.team_id = team;
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot FROM zenml_rbac._team_tenants(team, v_members) s;
@@ -103,7 +103,8 @@ DECLARE
 BEGIN
     PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'update', 'add a team member');
     PERFORM zenml_rbac._require_org_principal(v_org, principal, false);
-    PERFORM zenml_rbac._require_team_change(v_actor, team, v_org, true);
+    PERFORM zenml_rbac._require_holdings(v_actor, team, v_org, false,
+                                         format('add a member to %s', zenml_rbac._principal_label(team)));
     INSERT INTO zenml_rbac.team_member (team_id, member_id) VALUES (team, principal)
     ON CONFLICT DO NOTHING;
 END
@@ -119,7 +120,8 @@ DECLARE
 BEGIN
     PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'update', 'remove a team member');
     PERFORM zenml_rbac._not_null('principal', principal);
-    PERFORM zenml_rbac._require_team_change(v_actor, team, v_org, false);
+    PERFORM zenml_rbac._require_holdings(v_actor, team, v_org, true,
+                                         format('remove a member of %s', zenml_rbac._principal_label(team)));
     PERFORM zenml_rbac._leave_team(team, principal);
 END
 $$;

@@ -9,7 +9,10 @@
  * the values separated by NUL bytes; each value is an exactly sized heap
  * C string.  The line is then read back with a strict parser written here,
  * which must find exactly the same fields and values: no value can end its
- * field, add a field or start a new line, whatever bytes it holds.
+ * field, add a field or start a new line, whatever bytes it holds.  Values
+ * longer than their bound (small here, so short inputs reach it) must read
+ * back as a prefix of at least bound - 3 bytes, marked "..." after the
+ * closing quote; shorter ones whole and unmarked.
  */
 #include "postgres_fe.h"
 
@@ -27,6 +30,7 @@
 static const char *const field_keys[NUM_FIELDS] = {
 	"principal", "tenant", "resource", "action", "statement"
 };
+static const size_t field_max[NUM_FIELDS] = {16, 16, 24, 16, 40};
 
 static const uint8_t *input_data;
 static size_t input_size;
@@ -57,7 +61,7 @@ HexNibble(char c)
  * to out (NULL for '-').  Returns 0 when the text is not of that form.
  */
 static int
-ReadField(const char *line, size_t *pos, const char *key, char **out)
+ReadField(const char *line, size_t *pos, const char *key, char **out, int *cut)
 {
 	size_t		p = *pos;
 	size_t		klen = strlen(key);
@@ -134,6 +138,9 @@ ReadField(const char *line, size_t *pos, const char *key, char **out)
 	value[n] = '\0';
 	*out = value;
 	*pos = p + 1;
+	*cut = strncmp(line + p + 1, "...", 3) == 0;
+	if (*cut)
+		*pos += 3;
 	return 1;
 }
 
@@ -142,6 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char	   *values[NUM_FIELDS] = {NULL};
 	char	   *parsed[NUM_FIELDS] = {NULL};
+	int			cut[NUM_FIELDS] = {0};
 	StringInfoData buf;
 	size_t		pos;
 	size_t		start = 1;
@@ -175,7 +183,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "check=rbac_can");
 	for (int f = 0; f < NUM_FIELDS; f++)
-		AppendLogValue(&buf, field_keys[f], values[f]);
+		AppendLogValue(&buf, field_keys[f], values[f], field_max[f]);
 
 	/* nothing in the line can end it or be taken for a control sequence */
 	if (strlen(buf.data) != (size_t) buf.len)
@@ -194,12 +202,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pos = 14;
 	for (int f = 0; f < NUM_FIELDS; f++)
 	{
-		if (!ReadField(buf.data, &pos, field_keys[f], &parsed[f]))
+		if (!ReadField(buf.data, &pos, field_keys[f], &parsed[f], &cut[f]))
 			Fail("field does not parse", buf.data);
 		if ((values[f] == NULL) != (parsed[f] == NULL))
 			Fail("absent and present values confused", buf.data);
-		if (values[f] != NULL && strcmp(values[f], parsed[f]) != 0)
-			Fail("value does not read back as given", buf.data);
+		if (values[f] == NULL)
+			continue;
+		if (strlen(values[f]) <= field_max[f])
+		{
+			if (cut[f] || strcmp(values[f], parsed[f]) != 0)
+				Fail("value does not read back as given", buf.data);
+		}
+		else if (!cut[f] || strlen(parsed[f]) > field_max[f] ||
+				 strlen(parsed[f]) + 3 < field_max[f] ||
+				 strncmp(values[f], parsed[f], strlen(parsed[f])) != 0)
+			Fail("long value not cut to a marked prefix within its bound", buf.data);
 	}
 	if (buf.data[pos] != '\0')
 		Fail("text after the last field", buf.data);

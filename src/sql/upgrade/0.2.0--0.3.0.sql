@@ -1,0 +1,624 @@
+-- zenml_rbac 0.2.0 -> 0.3.0: security fixes.  No escalation through the
+-- indirect paths (adding a member to a team hands out its org role, tenant
+-- roles and shares; issuing an API key everything its service account
+-- holds); every credential and management decision from the latest
+-- committed catalog and the clock now, whatever the isolation level (API
+-- keys, tokens, what a team or account holds); a user is deactivated only
+-- by itself or the system; just-in-time user names cannot be taken first;
+-- errors do not tell callers without rights whether an object exists, nor
+-- name another organization's principals or another tenant's custom roles.
+-- The C side (same library) also refuses moving a protected row out of its
+-- tenant without delete there, keeps an open cursor from passing to
+-- another principal through set_principal(NULL), caps the role cache, and
+-- bounds the values of a denial log line.
+-- The upgrade test checks the result equals a fresh 0.3.0 install.
+
+\echo Use "ALTER EXTENSION zenml_rbac UPDATE TO '0.3.0'" to load this file. \quit
+
+-- replaced by _require_holdings; changed signatures
+DROP FUNCTION zenml_rbac._require_team_change(uuid, uuid, uuid, boolean);
+DROP FUNCTION zenml_rbac._key_owner(uuid, text);
+DROP FUNCTION zenml_rbac._jwt_verify(text);
+
+CREATE OR REPLACE FUNCTION zenml_rbac._holdings_missing(actor uuid, holder uuid, org uuid, removing boolean)
+    RETURNS TABLE (tenant_id uuid, missing text)
+    LANGUAGE c STABLE PARALLEL RESTRICTED ROWS 10
+    AS 'MODULE_PATHNAME', 'holdings_missing';
+COMMENT ON FUNCTION zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean) IS
+    'Internal: what the actor lacks to hand out (or, removing, to take away) everything the holder holds in the organization: org role, tenant permissions, shares; from the latest committed catalog.';
+
+-- A user or service account that is a member of the organization, or a team
+-- of it: the principals that may hold roles and shares there.
+-- A user or service account that is a member of the organization, or a team
+-- of it: the principals that may hold roles and shares there.  A principal
+-- outside the organization is named by its id only, whether it exists or
+-- not: its name and kind are not the caller's to learn.  The membership row
+-- is locked, so a removal committed after a REPEATABLE READ transaction
+-- began fails it (40001) instead of leaving a non-member holding a role.
+CREATE OR REPLACE FUNCTION zenml_rbac._require_org_principal(org uuid, principal uuid, allow_team boolean)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind text;
+    v_org uuid;
+BEGIN
+    PERFORM zenml_rbac._not_null('principal', principal);
+    SELECT p.kind, p.org_id INTO v_kind, v_org FROM zenml_rbac.principal p WHERE p.id = principal
+       FOR KEY SHARE;
+    IF NOT FOUND OR (v_kind = 'team' AND v_org <> org)
+       OR (v_kind <> 'team' AND NOT EXISTS (SELECT 1 FROM zenml_rbac.org_role_assignment m
+                                             WHERE m.org_id = org AND m.principal_id = principal
+                                               FOR KEY SHARE)) THEN
+        RAISE EXCEPTION 'the principal is not a member of organization "%"',
+            (SELECT o.name FROM zenml_rbac.organization o WHERE o.id = org)
+            USING ERRCODE = '22023', DETAIL = format('Principal %s.', principal),
+                  HINT = 'Give a user or service account an organization role with zenml_rbac.set_org_role() first; teams belong to one organization.';
+    END IF;
+    IF v_kind = 'team' AND NOT allow_team THEN
+        RAISE EXCEPTION '% cannot be a team member', zenml_rbac._principal_label(principal)
+            USING ERRCODE = '22023', DETAIL = 'Teams do not nest and hold no organization membership of their own.';
+    END IF;
+    RETURN v_kind;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._require_org_principal(uuid, uuid, boolean) IS
+    'Internal: 22023 unless the principal is a member (or, if allowed, a team) of the organization; locks what it relies on.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac._tenant_role(tenant uuid, role text) RETURNS uuid
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_id uuid;
+    v_actor uuid;
+    v_show_custom boolean;
+BEGIN
+    PERFORM zenml_rbac._not_null('role', role);
+    SELECT r.id INTO v_id FROM zenml_rbac.role r
+     WHERE r.name = role AND (r.tenant_id IS NULL OR r.tenant_id = tenant);
+    IF NOT FOUND THEN
+        -- the tenant's custom role names only to whoever may read its roles
+        v_actor := zenml_rbac._acting_principal();
+        v_show_custom := v_actor IS NULL OR zenml_rbac.rbac_can(v_actor, tenant, 'role', 'read');
+        RAISE EXCEPTION 'unknown tenant role "%"', left(role, 64)
+            USING ERRCODE = '22023',
+                  HINT = 'Valid roles are: ' || (SELECT string_agg(r.name, ', ' ORDER BY r.tenant_id IS NOT NULL, r.created_at, r.name)
+                                                FROM zenml_rbac.role r
+                                               WHERE r.tenant_id IS NULL OR (v_show_custom AND r.tenant_id = tenant)) || '.';
+    END IF;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._tenant_role(uuid, text) IS
+    'Internal: id of a predefined or custom role of the tenant; 22023 listing valid names.';
+
+-- Indirect hand-outs: adding a member to a team hands out whatever the team
+-- holds (org role, tenant roles, shares), issuing an API key whatever the
+-- service account holds.  The actor must hold all of it (org admins are
+-- exempt); taking a member out needs member:update or member:delete where
+-- the team is a member, and org_admin for a team holding org_admin.  What
+-- the holder holds is read from the latest committed catalog, not from a
+-- REPEATABLE READ transaction's snapshot.
+CREATE OR REPLACE FUNCTION zenml_rbac._require_holdings(actor uuid, holder uuid, org uuid, removing boolean, what text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_missing text;
+BEGIN
+    IF actor IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT string_agg(CASE WHEN m.tenant_id IS NULL THEN m.missing
+                           ELSE format('%s in tenant "%s"', m.missing, t.name) END,
+                      ', ' ORDER BY m.tenant_id IS NOT NULL, t.name, m.missing)
+      INTO v_missing
+      FROM zenml_rbac._holdings_missing(actor, holder, org, removing) m
+      LEFT JOIN zenml_rbac.tenant t ON t.id = m.tenant_id;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'permission denied to %', what
+            USING ERRCODE = '42501',
+                  DETAIL = format(CASE WHEN removing
+                                       THEN 'It takes away what %s holds; missing: %s.'
+                                       ELSE 'It hands out everything %s holds, so it requires all of it; missing: %s.' END,
+                                  zenml_rbac._principal_label(holder), v_missing);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text) IS
+    'Internal: no escalation through teams and API keys: 42501 unless the actor holds everything the holder would hand out (or may take it away).';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.delete_team(team uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_org uuid := zenml_rbac._team_org(team);
+    v_members uuid[];
+    v_before zenml_rbac._tenant_members_before;
+    v_snapshot zenml_rbac._tenant_members_before[];
+BEGIN
+    PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'delete', 'delete a team');
+    PERFORM zenml_rbac._require_holdings(v_actor, team, v_org, true, format('delete %s', zenml_rbac._principal_label(team)));
+    SELECT coalesce(array_agg(m.member_id), '{}') INTO v_members
+      FROM zenml_rbac.team_member m WHERE m.team_id = team;
+    SELECT coalesce(array_agg(s), '{}') INTO v_snapshot FROM zenml_rbac._team_tenants(team, v_members) s;
+    DELETE FROM zenml_rbac.principal p WHERE p.id = team;
+    FOREACH v_before IN ARRAY v_snapshot LOOP
+        PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.delete_team(uuid) IS
+    'Deletes a team with its roles and shares; members who stop being tenant members lose their shares there. Needs team:delete.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.add_team_member(team uuid, principal uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_org uuid := zenml_rbac._team_org(team);
+BEGIN
+    PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'update', 'add a team member');
+    PERFORM zenml_rbac._require_org_principal(v_org, principal, false);
+    PERFORM zenml_rbac._require_holdings(v_actor, team, v_org, false,
+                                         format('add a member to %s', zenml_rbac._principal_label(team)));
+    INSERT INTO zenml_rbac.team_member (team_id, member_id) VALUES (team, principal)
+    ON CONFLICT DO NOTHING;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.add_team_member(uuid, uuid) IS
+    'Adds a user or service account of the team''s organization to the team. Needs team:update.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.remove_team_member(team uuid, principal uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_org uuid := zenml_rbac._team_org(team);
+BEGIN
+    PERFORM zenml_rbac._require_org(v_actor, v_org, 'team', 'update', 'remove a team member');
+    PERFORM zenml_rbac._not_null('principal', principal);
+    PERFORM zenml_rbac._require_holdings(v_actor, team, v_org, true,
+                                         format('remove a member of %s', zenml_rbac._principal_label(team)));
+    PERFORM zenml_rbac._leave_team(team, principal);
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.remove_team_member(uuid, uuid) IS
+    'Removes a member from a team; if that ends its membership of a tenant, its shares there go. Needs team:update.';
+
+-- The service account whose keys are managed, its organization locked, and
+-- the caller authorized: member:update in that organization and, to issue a
+-- key (create, rotate), everything the account holds -- a key hands it all
+-- out.  Anything but a service account of an organization the caller
+-- belongs to is "permission denied", whether it exists or not.
+CREATE OR REPLACE FUNCTION zenml_rbac._key_owner(principal uuid, what text, issuing boolean) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_kind text;
+    v_org uuid;
+BEGIN
+    PERFORM zenml_rbac._not_null('principal', principal);
+    SELECT p.kind, p.org_id INTO v_kind, v_org FROM zenml_rbac.principal p WHERE p.id = principal;
+    IF v_actor IS NOT NULL AND (v_kind IS DISTINCT FROM 'service_account'
+                                OR NOT zenml_rbac.rbac_org_can(v_actor, v_org, 'organization', 'read')) THEN
+        RAISE EXCEPTION 'permission denied for principal %', principal
+            USING ERRCODE = '42501', DETAIL = 'API keys belong to service accounts of the acting principal''s organizations.';
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no service account has id %', principal USING ERRCODE = '42704';
+    END IF;
+    IF v_kind <> 'service_account' THEN
+        RAISE EXCEPTION '% cannot have API keys', zenml_rbac._principal_label(principal)
+            USING ERRCODE = '22023', HINT = 'API keys belong to service accounts; users authenticate through PostgreSQL or set_principal().';
+    END IF;
+    PERFORM zenml_rbac._lock_org(v_org);
+    PERFORM zenml_rbac._require_org(v_actor, v_org, 'member', 'update', what);
+    IF issuing THEN
+        PERFORM zenml_rbac._require_holdings(v_actor, principal, v_org, false,
+                                             format('%s for %s', what, zenml_rbac._principal_label(principal)));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._key_owner(uuid, text, boolean) IS
+    'Internal: checks a service account''s keys may be managed by the caller (member:update; issuing a key also needs everything the account holds).';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.create_api_key(principal uuid, expires_at timestamptz DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM zenml_rbac._key_owner(principal, 'create an API key', true);
+    IF expires_at <= clock_timestamp() THEN
+        RAISE EXCEPTION 'expires_at must be in the future' USING ERRCODE = '22023';
+    END IF;
+    RETURN zenml_rbac._issue_api_key(principal, expires_at);
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.create_api_key(uuid, timestamptz) IS
+    'Creates an API key for a service account and returns it; only its hash is kept, so this is the only time it is shown. Needs member:update in the organization and everything the account holds (org_admins are exempt).';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.rotate_api_key(principal uuid, retain interval DEFAULT '0') RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM zenml_rbac._key_owner(principal, 'rotate an API key', true);
+    PERFORM zenml_rbac._not_null('retain', retain);
+    IF retain < interval '0' THEN
+        RAISE EXCEPTION 'retain must not be negative' USING ERRCODE = '22023';
+    END IF;
+    -- the clock now, not the transaction's start: a key retired "now" stops now
+    UPDATE zenml_rbac.api_key k SET retired_at = clock_timestamp() + retain
+     WHERE k.principal_id = principal AND k.revoked_at IS NULL
+       AND (k.retired_at IS NULL OR k.retired_at > clock_timestamp() + retain);
+    RETURN zenml_rbac._issue_api_key(principal, NULL);
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.rotate_api_key(uuid, interval) IS
+    'Issues a new key; the service account''s current keys keep working for the retention period (0: stop at once). Needs what create_api_key needs.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.revoke_api_key(principal uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM zenml_rbac._key_owner(principal, 'revoke API keys', false);
+    UPDATE zenml_rbac.api_key k SET revoked_at = clock_timestamp()
+     WHERE k.principal_id = principal AND k.revoked_at IS NULL;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.revoke_api_key(uuid) IS
+    'Revokes every key of the service account, effective at once. Needs member:update.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac._api_key_lookup(api_key text, OUT key_id uuid, OUT principal_id uuid,
+                                           OUT last_used_at timestamptz)
+    RETURNS SETOF record LANGUAGE c STABLE PARALLEL RESTRICTED ROWS 1
+    AS 'MODULE_PATHNAME', 'api_key_lookup';
+COMMENT ON FUNCTION zenml_rbac._api_key_lookup(text) IS
+    'Internal: the key and service account an API key authenticates, from the latest committed catalog and the clock now; no row when it does not.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.authenticate(api_key text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_key_id uuid;
+    v_principal uuid;
+    v_last_used timestamptz;
+BEGIN
+    IF api_key IS NOT NULL AND api_key ~ '^zrk_[0-9a-f]{64}$' THEN
+        SELECT k.key_id, k.principal_id, k.last_used_at INTO v_key_id, v_principal, v_last_used
+          FROM zenml_rbac._api_key_lookup(api_key) k;
+    END IF;
+    -- one answer for every failure: which part was wrong helps only an attacker
+    IF v_key_id IS NULL THEN
+        RAISE EXCEPTION 'invalid API key' USING ERRCODE = '28P01';
+    END IF;
+    PERFORM zenml_rbac.set_principal(v_principal);
+    -- bookkeeping only where writing is possible: not on a standby, not in
+    -- a READ ONLY transaction
+    IF NOT pg_is_in_recovery() AND NOT current_setting('transaction_read_only')::boolean
+       AND (v_last_used IS NULL OR v_last_used < clock_timestamp() - interval '1 minute') THEN
+        UPDATE zenml_rbac.api_key k SET last_used_at = clock_timestamp() WHERE k.id = v_key_id;
+    END IF;
+    RETURN v_principal;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.authenticate(text) IS
+    'Acts, until the transaction ends, as the service account the API key belongs to; 28P01 for any wrong, expired, retired, revoked or malformed key.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.create_user(name text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_id uuid;
+BEGIN
+    PERFORM zenml_rbac._check_name('user', name);
+    IF v_actor IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM zenml_rbac.org_role_assignment m
+         WHERE m.principal_id = v_actor
+           AND zenml_rbac.rbac_org_can(v_actor, m.org_id, 'member', 'create')) THEN
+        RAISE EXCEPTION 'permission denied to create user "%"', name
+            USING ERRCODE = '42501', DETAIL = 'It requires "member:create" in some organization.';
+    END IF;
+    -- "<provider>:<subject>" is the name a just-in-time login gives a new
+    -- user: nobody may take it first and so lock the real person out
+    IF v_actor IS NOT NULL AND EXISTS (SELECT 1 FROM zenml_rbac.identity_provider ip
+                                        WHERE starts_with(create_user.name, ip.name || ':')) THEN
+        RAISE EXCEPTION 'invalid user name "%"', left(name, 64)
+            USING ERRCODE = '22023',
+                  DETAIL = 'Names beginning with an identity provider''s name and ":" are kept for the users it provisions.',
+                  HINT = 'Choose another name.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM zenml_rbac.principal p WHERE p.kind = 'user' AND p.name = create_user.name) THEN
+        RAISE EXCEPTION 'user "%" already exists', name USING ERRCODE = '42710';
+    END IF;
+    INSERT INTO zenml_rbac.principal (kind, name) VALUES ('user', name) RETURNING id INTO v_id;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.create_user(text) IS
+    'Creates a user (global, a member of nothing yet). Allowed to the system and to whoever holds member:create in some organization.';
+
+-- A user is global: it belongs to no organization, so no organization's
+-- admin may end it (any user can create an organization and add anyone);
+-- only the system or the user itself.  A service account belongs to one
+-- organization: member:delete there.  Anyone else is refused alike whether
+-- the id exists or not.
+CREATE OR REPLACE FUNCTION zenml_rbac.deactivate_user(principal uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_kind text;
+    v_org uuid;
+BEGIN
+    PERFORM zenml_rbac._not_null('principal', principal);
+    SELECT p.kind, p.org_id INTO v_kind, v_org FROM zenml_rbac.principal p WHERE p.id = principal;
+    IF v_actor IS NOT NULL AND v_actor IS DISTINCT FROM principal
+       AND (v_kind IS DISTINCT FROM 'service_account'
+            OR NOT zenml_rbac.rbac_org_can(v_actor, v_org, 'member', 'delete')) THEN
+        RAISE EXCEPTION 'permission denied to deactivate the principal'
+            USING ERRCODE = '42501',
+                  DETAIL = format('Principal %s: a user is deactivated by itself or the system; a service account also by whoever holds "member:delete" in its organization.', principal);
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no user or service account has id %', principal USING ERRCODE = '42704';
+    ELSIF v_kind = 'team' THEN
+        RAISE EXCEPTION '% is not a user or service account', zenml_rbac._principal_label(principal)
+            USING ERRCODE = '22023';
+    END IF;
+    IF v_kind = 'service_account' THEN
+        PERFORM zenml_rbac._lock_org(v_org);
+        PERFORM zenml_rbac._require_org(v_actor, v_org, 'member', 'delete', 'deactivate a service account');
+    END IF;
+    UPDATE zenml_rbac.principal p SET active = false WHERE p.id = principal AND p.active;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.deactivate_user(uuid) IS
+    'Deactivates a user or service account: it keeps roles, teams and shares but has no permission anywhere, at once. A user: itself or the system; a service account: also member:delete in its organization.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.share_resource(tenant uuid, resource text, principal uuid, actions text[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_tenant record := zenml_rbac._lock_tenant(tenant);
+    v_ref record := zenml_rbac._resource_instance(resource);
+    v_actions text[];
+    v_missing text[];
+    a text;
+BEGIN
+    PERFORM zenml_rbac._not_null('actions', actions);
+    IF array_position(actions, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'actions must not contain null' USING ERRCODE = '22004';
+    END IF;
+    FOREACH a IN ARRAY actions LOOP
+        PERFORM zenml_rbac._check_vocabulary(v_ref.resource_type, a);
+        IF a = 'create' THEN
+            RAISE EXCEPTION 'action "create" cannot be shared'
+                USING ERRCODE = '22023',
+                      DETAIL = 'Creating is a type-level permission that only roles give.',
+                      HINT = 'Share read, update, delete or share.';
+        END IF;
+    END LOOP;
+    SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}') INTO v_actions FROM unnest(actions) x;
+    -- authorization first: whether the resource is registered, or the
+    -- grantee a member, is not for a caller without the rights to learn
+    -- (an unregistered id answers the type-level permission)
+    IF v_actor IS NOT NULL THEN
+        SELECT array_agg(x ORDER BY x) INTO v_missing
+          FROM unnest(ARRAY['share'] || v_actions) x
+         WHERE NOT zenml_rbac.rbac_can(v_actor, tenant, resource, x);
+        IF v_missing IS NOT NULL THEN
+            RAISE EXCEPTION 'permission denied to share "%" in tenant "%"', resource, v_tenant.name
+                USING ERRCODE = '42501',
+                      DETAIL = format('Sharing requires "share" and every action handed out; missing: %s.',
+                                      (SELECT string_agg(DISTINCT x, ', ') FROM unnest(v_missing) x));
+        END IF;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM zenml_rbac.resource r
+                    WHERE r.tenant_id = tenant AND r.resource_type = v_ref.resource_type
+                      AND r.resource_id = v_ref.resource_id) THEN
+        IF v_actor IS NOT NULL AND NOT zenml_rbac.rbac_can(v_actor, tenant, v_ref.resource_type, 'read') THEN
+            RAISE EXCEPTION 'permission denied to share "%" in tenant "%"', resource, v_tenant.name
+                USING ERRCODE = '42501',
+                      DETAIL = 'Sharing requires "share" and every action handed out; missing: read.';
+        END IF;
+        RAISE EXCEPTION 'resource "%" is not registered in tenant "%"', resource, v_tenant.name
+            USING ERRCODE = '42704', HINT = 'Register it with zenml_rbac.register_resource() first.';
+    END IF;
+    PERFORM zenml_rbac._require_org_principal(v_tenant.org_id, principal, true);
+    IF cardinality(v_actions) = 0 THEN
+        DELETE FROM zenml_rbac.resource_grant g
+         WHERE g.tenant_id = tenant AND g.resource_type = v_ref.resource_type
+           AND g.resource_id = v_ref.resource_id AND g.principal_id = principal;
+    ELSE
+        INSERT INTO zenml_rbac.resource_grant AS g (tenant_id, resource_type, resource_id, principal_id, actions)
+        VALUES (tenant, v_ref.resource_type, v_ref.resource_id, principal, v_actions)
+        ON CONFLICT ON CONSTRAINT resource_grant_pkey
+        DO UPDATE SET actions = excluded.actions WHERE g.actions IS DISTINCT FROM excluded.actions;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.share_resource(uuid, text, uuid, text[]) IS
+    'Sets the actions (read, update, delete, share) a principal or team holds on one resource, replacing its previous set; an empty array unshares. Needs share and every action handed out.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac._jwt_verify(token text, OUT provider uuid, OUT issuer text,
+                                       OUT subject text, OUT groups text[], OUT principal uuid,
+                                       OUT provider_name text, OUT provision_org uuid,
+                                       OUT provision_org_role text)
+    LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'jwt_verify';
+COMMENT ON FUNCTION zenml_rbac._jwt_verify(text) IS
+    'Internal: the verified identity a token carries with its linked principal and its provider''s provisioning, all from the latest committed catalog; or 28000 "invalid token" (the reason goes to the log with zenml_rbac.log_denials).';
+
+-- Users created before the provider was registered may already hold names
+-- its just-in-time logins would give ("<provider>:<subject>"); such a
+-- subject's first login is refused rather than handed that user.
+CREATE OR REPLACE FUNCTION zenml_rbac._warn_taken_names(provider text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_taken bigint;
+BEGIN
+    SELECT count(*) INTO v_taken FROM zenml_rbac.principal p
+     WHERE p.kind = 'user' AND starts_with(p.name, provider || ':')
+       AND NOT EXISTS (SELECT FROM zenml_rbac.external_identity x WHERE x.principal_id = p.id);
+    IF v_taken > 0 THEN
+        RAISE WARNING '% unlinked users already have names beginning with "%:"', v_taken, provider
+            USING DETAIL = 'A just-in-time login whose name is taken is refused; it never becomes that user.',
+                  HINT = 'Rename or link them (zenml_rbac.link_external_identity) before turning provisioning on.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._warn_taken_names(text) IS
+    'Internal: warns about unlinked users whose names a provider''s just-in-time logins would give.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.register_identity_provider(name text, issuer text, audience text, keys jsonb)
+    RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    PERFORM zenml_rbac._require_system('register identity providers');
+    PERFORM zenml_rbac._check_name('identity provider', name);
+    PERFORM zenml_rbac._not_null('issuer', issuer);
+    PERFORM zenml_rbac._not_null('audience', audience);
+    IF issuer = '' OR audience = '' OR length(issuer) > 1024 OR length(audience) > 1024 THEN
+        RAISE EXCEPTION 'issuer and audience must have 1 to 1024 characters' USING ERRCODE = '22023';
+    END IF;
+    PERFORM zenml_rbac._check_jwks(keys);
+    IF EXISTS (SELECT FROM zenml_rbac.identity_provider p
+                WHERE p.name = register_identity_provider.name OR p.issuer = register_identity_provider.issuer) THEN
+        RAISE EXCEPTION 'an identity provider with this name or issuer already exists' USING ERRCODE = '42710';
+    END IF;
+    INSERT INTO zenml_rbac.identity_provider (name, issuer, audience, keys)
+    VALUES (name, issuer, audience, keys) RETURNING id INTO v_id;
+    PERFORM zenml_rbac._warn_taken_names(name);
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.register_identity_provider(text, text, text, jsonb) IS
+    'Registers an OIDC provider: its issuer (the iss of its tokens), the audience tokens must name, and its JWKS. System only.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.set_identity_provider_provisioning(provider text, org uuid, org_role text)
+    RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    PERFORM zenml_rbac._require_system('configure identity providers');
+    v_id := zenml_rbac._provider(provider);
+    IF org IS NOT NULL THEN
+        IF NOT EXISTS (SELECT FROM zenml_rbac.organization o WHERE o.id = org) THEN
+            RAISE EXCEPTION 'organization % does not exist', org USING ERRCODE = '42704';
+        END IF;
+        IF org_role IS NULL OR org_role NOT IN ('org_admin', 'org_editor', 'org_viewer') THEN
+            RAISE EXCEPTION 'unknown organization role "%"', left(org_role, 64) USING ERRCODE = '22023',
+                HINT = 'Valid roles are: org_admin, org_editor, org_viewer.';
+        END IF;
+    END IF;
+    UPDATE zenml_rbac.identity_provider p
+       SET provision_org = org, provision_org_role = CASE WHEN org IS NULL THEN NULL ELSE org_role END
+     WHERE p.id = v_id;
+    IF org IS NOT NULL THEN
+        PERFORM zenml_rbac._warn_taken_names(provider);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.set_identity_provider_provisioning(text, uuid, text) IS
+    'Just-in-time users: an unknown (iss, sub) with a valid token becomes user "<provider>:<sub>", member of org with org_role. NULL org turns it off. System only.';
+
+-- Team membership of the mapped teams follows the token's groups.
+-- Team membership of the mapped teams follows the token's groups.  A
+-- mapping that hands out a team is locked before it is used: one removed
+-- after a REPEATABLE READ transaction began fails the login (40001), never
+-- adds the member.
+CREATE OR REPLACE FUNCTION zenml_rbac._sync_groups(provider uuid, principal uuid, groups text[]) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m record;
+BEGIN
+    FOR m IN SELECT DISTINCT g.team_id, t.org_id,
+                    bool_or(g.grp = ANY (coalesce(groups, '{}'))) OVER (PARTITION BY g.team_id) AS wanted,
+                    EXISTS (SELECT FROM zenml_rbac.team_member tm
+                             WHERE tm.team_id = g.team_id AND tm.member_id = principal) AS member
+               FROM zenml_rbac.group_team_map g JOIN zenml_rbac.principal t ON t.id = g.team_id
+              WHERE g.provider_id = provider
+    LOOP
+        IF m.wanted AND NOT m.member THEN
+            -- only members of the team's organization may join its teams;
+            -- what the addition rests on is then locked (a separate
+            -- statement: a READ ONLY login with nothing to add takes no lock)
+            IF EXISTS (SELECT FROM zenml_rbac.org_role_assignment a
+                        WHERE a.org_id = m.org_id AND a.principal_id = principal) THEN
+                IF EXISTS (SELECT FROM zenml_rbac.group_team_map g
+                            WHERE g.provider_id = provider AND g.team_id = m.team_id
+                              AND g.grp = ANY (coalesce(groups, '{}'))
+                            FOR KEY SHARE)
+                   AND EXISTS (SELECT FROM zenml_rbac.org_role_assignment a
+                                WHERE a.org_id = m.org_id AND a.principal_id = principal
+                                FOR KEY SHARE) THEN
+                    INSERT INTO zenml_rbac.team_member (team_id, member_id) VALUES (m.team_id, principal)
+                    ON CONFLICT DO NOTHING;
+                END IF;
+            END IF;
+        ELSIF m.member AND NOT m.wanted THEN
+            PERFORM zenml_rbac._leave_team(m.team_id, principal);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._sync_groups(uuid, uuid, text[]) IS
+    'Internal: adds and removes team memberships of the provider''s mapped teams to match the token''s groups.';
+
+-- Everything a login decides on -- the provider, its keys, the link, the
+-- provisioning -- comes from the latest committed catalog (_jwt_verify), so
+-- a provider disabled or a key set replaced after a REPEATABLE READ
+-- transaction began is in force in it.
+CREATE OR REPLACE FUNCTION zenml_rbac.authenticate_jwt(token text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v record;
+    v_principal uuid;
+    v_name text;
+BEGIN
+    v := zenml_rbac._jwt_verify(token);
+    v_principal := v.principal;
+    IF v_principal IS NULL AND v.provision_org IS NOT NULL THEN
+        v_name := v.provider_name || ':' || v.subject;
+        IF v_name ~ '[/[:cntrl:]]' OR length(v_name) > 255 OR v_name <> btrim(v_name) THEN
+            PERFORM zenml_rbac._refuse_token('subject cannot be a user name', v.issuer, v.subject);
+        END IF;
+        -- a first login of the same subject in another session may be
+        -- creating the user too: whoever loses uses the winner's link
+        INSERT INTO zenml_rbac.principal (kind, name) VALUES ('user', v_name)
+        ON CONFLICT (name) WHERE kind = 'user' DO NOTHING
+        RETURNING id INTO v_principal;
+        IF v_principal IS NOT NULL THEN
+            INSERT INTO zenml_rbac.org_role_assignment (org_id, principal_id, role)
+            VALUES (v.provision_org, v_principal, v.provision_org_role);
+            INSERT INTO zenml_rbac.external_identity (issuer, subject, principal_id)
+            VALUES (v.issuer, v.subject, v_principal);
+        ELSE
+            SELECT x.principal_id INTO v_principal FROM zenml_rbac.external_identity x
+             WHERE x.issuer = v.issuer AND x.subject = v.subject;
+            IF v_principal IS NULL THEN
+                PERFORM zenml_rbac._refuse_token('subject cannot be a user name', v.issuer, v.subject);
+            END IF;
+        END IF;
+    END IF;
+    IF v_principal IS NULL THEN
+        PERFORM zenml_rbac._refuse_token('subject not linked', v.issuer, v.subject);
+    END IF;
+    -- set_principal decides activity from the latest committed catalog
+    BEGIN
+        PERFORM zenml_rbac.set_principal(v_principal);
+    EXCEPTION WHEN invalid_authorization_specification THEN
+        PERFORM zenml_rbac._refuse_token('principal deactivated', v.issuer, v.subject);
+    END;
+    IF EXISTS (SELECT FROM zenml_rbac.group_team_map g WHERE g.provider_id = v.provider) THEN
+        PERFORM zenml_rbac._sync_groups(v.provider, v_principal, v.groups);
+    END IF;
+    RETURN v_principal;
+EXCEPTION
+    WHEN invalid_authorization_specification THEN
+        -- raised again from one place: the error's context must not tell
+        -- which check failed
+        RAISE EXCEPTION 'invalid token' USING ERRCODE = '28000';
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.authenticate_jwt(text) IS
+    'Verifies an OIDC token of a registered provider and sets its linked (or just-provisioned) principal for this transaction, like authenticate(); mapped teams follow its groups. 28000 "invalid token" for every failure.';
+
+REVOKE ALL ON FUNCTION
+    zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean),
+    zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text),
+    zenml_rbac._key_owner(uuid, text, boolean),
+    zenml_rbac._api_key_lookup(text),
+    zenml_rbac._jwt_verify(text),
+    zenml_rbac._warn_taken_names(text)
+    FROM PUBLIC;
