@@ -72,11 +72,14 @@ COMMENT ON FUNCTION zenml_rbac._lock_org(uuid) IS
 
 CREATE FUNCTION zenml_rbac._lock_tenant(tenant uuid, OUT org_id uuid, OUT name text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
 BEGIN
     PERFORM zenml_rbac._not_null('tenant', tenant);
     SELECT t.org_id, t.name INTO org_id, name FROM zenml_rbac.tenant t WHERE t.id = tenant;
-    IF NOT FOUND THEN
-        IF zenml_rbac._acting_principal() IS NOT NULL THEN
+    -- a tenant of an organization the actor is not in reads as a missing one
+    IF NOT FOUND OR (v_actor IS NOT NULL AND NOT zenml_rbac.rbac_org_can(v_actor, org_id, 'organization', 'read')) THEN
+        IF v_actor IS NOT NULL THEN
             RAISE EXCEPTION 'permission denied for tenant %', tenant
                 USING ERRCODE = '42501', DETAIL = 'The acting principal is not a member of its organization.';
         END IF;

@@ -23,12 +23,14 @@ COMMENT ON FUNCTION zenml_rbac.create_team(uuid, text) IS
 CREATE FUNCTION zenml_rbac._team_org(team uuid) RETURNS uuid
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
     v_org uuid;
 BEGIN
     PERFORM zenml_rbac._not_null('team', team);
     SELECT p.org_id INTO v_org FROM zenml_rbac.principal p WHERE p.id = team AND p.kind = 'team';
-    IF NOT FOUND THEN
-        IF zenml_rbac._acting_principal() IS NOT NULL THEN
+    -- a team of an organization the actor is not in reads as a missing one
+    IF NOT FOUND OR (v_actor IS NOT NULL AND NOT zenml_rbac.rbac_org_can(v_actor, v_org, 'organization', 'read')) THEN
+        IF v_actor IS NOT NULL THEN
             RAISE EXCEPTION 'permission denied for team %', team
                 USING ERRCODE = '42501', DETAIL = 'The acting principal is not a member of its organization.';
         END IF;

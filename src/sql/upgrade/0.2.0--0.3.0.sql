@@ -27,6 +27,26 @@ CREATE OR REPLACE FUNCTION zenml_rbac._holdings_missing(actor uuid, holder uuid,
 COMMENT ON FUNCTION zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean) IS
     'Internal: what the actor lacks to hand out (or, removing, to take away) everything the holder holds in the organization: org role, tenant permissions, shares; from the latest committed catalog.';
 
+CREATE OR REPLACE FUNCTION zenml_rbac._lock_tenant(tenant uuid, OUT org_id uuid, OUT name text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+BEGIN
+    PERFORM zenml_rbac._not_null('tenant', tenant);
+    SELECT t.org_id, t.name INTO org_id, name FROM zenml_rbac.tenant t WHERE t.id = tenant;
+    -- a tenant of an organization the actor is not in reads as a missing one
+    IF NOT FOUND OR (v_actor IS NOT NULL AND NOT zenml_rbac.rbac_org_can(v_actor, org_id, 'organization', 'read')) THEN
+        IF v_actor IS NOT NULL THEN
+            RAISE EXCEPTION 'permission denied for tenant %', tenant
+                USING ERRCODE = '42501', DETAIL = 'The acting principal is not a member of its organization.';
+        END IF;
+        RAISE EXCEPTION 'tenant % does not exist', tenant USING ERRCODE = '42704';
+    END IF;
+    PERFORM zenml_rbac._lock_org(org_id);
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._lock_tenant(uuid) IS 'Internal: locks a tenant''s organization for a management change; 42704 if missing.';
+
 -- A user or service account that is a member of the organization, or a team
 -- of it: the principals that may hold roles and shares there.
 -- A user or service account that is a member of the organization, or a team
@@ -122,6 +142,31 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text) IS
     'Internal: no escalation through teams and API keys: 42501 unless the actor holds everything the holder would hand out (or may take it away).';
+
+CREATE OR REPLACE FUNCTION zenml_rbac._team_org(team uuid) RETURNS uuid
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_org uuid;
+BEGIN
+    PERFORM zenml_rbac._not_null('team', team);
+    SELECT p.org_id INTO v_org FROM zenml_rbac.principal p WHERE p.id = team AND p.kind = 'team';
+    -- a team of an organization the actor is not in reads as a missing one
+    IF NOT FOUND OR (v_actor IS NOT NULL AND NOT zenml_rbac.rbac_org_can(v_actor, v_org, 'organization', 'read')) THEN
+        IF v_actor IS NOT NULL THEN
+            RAISE EXCEPTION 'permission denied for team %', team
+                USING ERRCODE = '42501', DETAIL = 'The acting principal is not a member of its organization.';
+        END IF;
+        IF EXISTS (SELECT 1 FROM zenml_rbac.principal p WHERE p.id = team) THEN
+            RAISE EXCEPTION '% is not a team', zenml_rbac._principal_label(team) USING ERRCODE = '22023';
+        END IF;
+        RAISE EXCEPTION 'team % does not exist', team USING ERRCODE = '42704';
+    END IF;
+    PERFORM zenml_rbac._lock_org(v_org);
+    RETURN v_org;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._team_org(uuid) IS 'Internal: a team''s organization, locked; 42704 if no such team.';
 
 CREATE OR REPLACE FUNCTION zenml_rbac.delete_team(team uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
