@@ -21,7 +21,7 @@ DATA        = $(wildcard src/sql/released/*.sql)
 UPGRADES    = $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADES)
 
-REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing escalation account_takeover disclosure \
+REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing escalation account_takeover disclosure cursor_principal \
                membership management_authz identity api_keys errors security \
                rls attacks audit reporting hostile upgrade
 REGRESS_OPTS = --load-extension=zenml_rbac

@@ -152,6 +152,14 @@ SELECT principals <= 5 AS capped FROM zenml_rbac.cache_stats();
 SELECT zenml_rbac.rbac_org_can(:'alice'::uuid, :'org'::uuid, 'organization', 'read') AS still_right;
 RESET zenml_rbac.principal_cache_entries;
 
+-- 9. Nor do made-up role ids: the role cache counts against the same cap.
+SET zenml_rbac.principal_cache_entries = 5;
+SELECT count(*) AS permissions
+  FROM generate_series(1, 200) g, zenml_rbac.role_permissions(gen_random_uuid());
+SELECT principals + roles <= 5 AS capped FROM zenml_rbac.cache_stats();
+SELECT count(*) > 0 AS predefined_still_answers FROM zenml_rbac.role_permissions('00000000-0000-4000-8000-000000000003');
+RESET zenml_rbac.principal_cache_entries;
+
 SELECT zenml_rbac.delete_organization(:'org');
 SELECT zenml_rbac.delete_organization(:'other');
 DELETE FROM zenml_rbac.principal WHERE name LIKE 'sec\_%';

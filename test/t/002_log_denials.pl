@@ -79,7 +79,7 @@ sub denials
 	while ($log =~ /^[^"'\n]*?LOG:  zenml_rbac denied: (.*)$/mg)
 	{
 		my $line = $1;
-		my $v = qr/(-|"(?:[^"\\]|\\.)*")/;
+		my $v = qr/(-|"(?:[^"\\]|\\.)*"(?:\.\.\.)?)/;
 		if ($line =~ /^check=(\S+) principal=$v tenant=$v resource=$v action=$v statement=$v$/)
 		{
 			push @entries, { check => $1, principal => unquote($2), tenant => unquote($3),
@@ -94,15 +94,18 @@ sub denials
 	return (\@entries, $rc, $out, $err, $log);
 }
 
-# A logged value: "-" for none, else its quoted, escaped form read back.
+# A logged value: "-" for none, else its quoted, escaped form read back; a
+# value cut at its bound ("..." after the closing quote) keeps a trailing
+# "...", outside what was logged.
 sub unquote
 {
 	my ($v) = @_;
 	return '-' if $v eq '-';
+	my $cut = $v =~ s/\.\.\.$//;
 	$v =~ s/^"(.*)"$/$1/s;
 	my %esc = (n => "\n", r => "\r", t => "\t", '"' => '"', '\\' => '\\');
 	$v =~ s/\\(x([0-9a-f]{2})|.)/defined $2 ? chr(hex $2) : $esc{$1}/ge;
-	return $v;
+	return $cut ? "$v..." : $v;
 }
 
 # One entry with the given fields; the statement is $stmt as psql sent it.
@@ -326,6 +329,32 @@ is(scalar @$entries, 0, '... and logs nothing') or diag(lines_of($entries));
 
 ok(@all_entries > 0 && !grep({ $_->{malformed} } @all_entries), 'every entry has the documented fields')
   or diag(lines_of([ grep { $_->{malformed} } @all_entries ]));
+
+# --- bounded lines -----------------------------------------------------------
+
+# One short statement of 2,000 denied checks on 50 kB arguments (any role
+# may pass text to rbac_can): each value is cut to 256 bytes and the
+# statement to 1,024, so the log grows by a few MB, not by 200 MB.
+my $flood = "SELECT count(*) FROM generate_series(1, 2000) g"
+  . " WHERE zenml_rbac.rbac_can(repeat('p', 49999 + sign(g)::int), repeat('t', 50000), 'pipeline', 'delete')";
+my $offset = -s $node->logfile;
+($entries, $rc, $out) = denials("$flood;");
+my $grown = (-s $node->logfile) - $offset;
+is($out, '0', 'the flood is 2,000 denied checks');
+is(scalar @$entries, 2000, 'each logs its entry');
+is(scalar(grep { $_->{principal} eq ('p' x 256) . '...' && $_->{tenant} eq ('t' x 256) . '...' } @$entries), 2000,
+	'every 50 kB value is cut to its first 256 bytes, marked "..."');
+ok($grown < 2000 * 1500, "the log grew by $grown bytes, under 1,500 a line");
+my $long_stmt = "$denied /* " . ('s' x 20000) . " */";
+($entries) = denials("$long_stmt;");
+is(scalar @$entries, 1, 'a 20 kB statement with one denial logs one entry');
+is($entries->[0]{statement}, substr("$long_stmt;", 0, 1024) . '...', 'its statement is cut to 1,024 bytes')
+  if @$entries;
+# a value cut inside a multibyte character keeps the character whole or leaves it out
+($entries) = denials("SELECT zenml_rbac.rbac_can('p' || repeat(chr(233), 300), 'acme/prod', 'pipeline', 'delete');");
+my $p = $entries->[0]{principal} // '';
+ok($p =~ /^p(?:\xc3\xa9)+\.\.\.$/ && length($p) <= 259, 'a UTF-8 value is cut between characters')
+  or diag("principal: $p");
 
 # --- off again ---------------------------------------------------------------
 
