@@ -4,6 +4,7 @@
 # faulting frame is in zenml_rbac's code (must be none), and those inside
 # PostgreSQL that merely have our code further up the stack.
 #   usage: make valgrind      (as root, after make install; takes a while)
+#   VALGRIND_REGRESS="rls attacks" to run only those regress files;
 #   VALGRIND_SUPP=/path/valgrind.supp to use a suppressions file you have;
 #   otherwise it is taken from PostgreSQL's source package (apt-get source).
 set -euo pipefail
@@ -53,7 +54,8 @@ done
 PGHOST=$work PGPORT=$port PGUSER=postgres psql -X -qAtc 'select 1' >/dev/null ||
     { echo "the server under valgrind did not start:"; cat "$work"/server.log "$work"/vg.*.log; exit 1; }
 status=0
-PGHOST=$work PGPORT=$port PGUSER=postgres make -s installcheck ISOLATION= || status=$?
+PGHOST=$work PGPORT=$port PGUSER=postgres make -s installcheck ISOLATION= \
+    ${VALGRIND_REGRESS:+REGRESS="$VALGRIND_REGRESS"} || status=$?
 as_pg "$bindir/pg_ctl" -D "$work/data" -m fast stop >/dev/null || true
 
 # An error is ours when its first frame outside valgrind's and libc's
