@@ -60,7 +60,14 @@ typedef struct ResourceEntry
 	GrantItem  *grants;
 } ResourceEntry;
 
-/* Process pending invalidations once per statement; drop stale caches. */
+/*
+ * Process pending invalidations once per statement; drop stale caches.
+ * Only SQL-callable entry points call it, first thing: every entry and type
+ * index they then take from the cache stays valid until they return, since
+ * loads may accept invalidations but only this resets (CurrentPrincipal()
+ * does not call it).  A trigger fired by an entry point's own writes may
+ * call it again: an entry point holds no cache pointer across its writes.
+ */
 extern void CatalogEnsureFresh(void);
 extern void CatalogReleaseStatementSnapshot(void);
 
