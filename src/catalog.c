@@ -533,6 +533,7 @@ typedef enum CatalogQuery
 	Q_SHARED,
 	Q_PROTECTION,
 	Q_PRINCIPAL_GRANTS,
+	Q_TEAM_MEMBERS,
 	NUM_QUERIES
 } CatalogQuery;
 
@@ -646,6 +647,10 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 		" ORDER BY g.tenant_id, g.resource_type, g.resource_id",
 		1, {UUIDARRAYOID}
 	},
+	[Q_TEAM_MEMBERS] = {
+		"SELECT DISTINCT member_id FROM zenml_rbac.team_member WHERE team_id = ANY ($1)",
+		1, {UUIDARRAYOID}
+	},
 };
 
 static SPIPlanPtr saved_plans[NUM_QUERIES];
@@ -693,6 +698,45 @@ CatalogExecute(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes
 							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "zenml_rbac: catalog query failed: %s", SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/*
+ * Runs a write inside BeginCatalogAccess against the statement's (latest)
+ * snapshot, as CatalogExecute reads: it finds rows committed after a
+ * REPEATABLE READ transaction began.  Those it would change are checked
+ * against the transaction's snapshot too (as PostgreSQL's foreign-key checks
+ * do), so changing a row that transaction cannot see fails with 40001
+ * rather than acting on what it never saw.
+ */
+uint64
+CatalogExecuteWrite(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes,
+					Datum *args, int expected)
+{
+	Snapshot	crosscheck = InvalidSnapshot;
+	int			rc;
+
+	Assert(catalog_access_depth > 0);
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, (Oid *) argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "zenml_rbac: could not prepare catalog change: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "zenml_rbac: could not keep catalog change plan");
+		*plan = p;
+	}
+	if (statement_snapshot == NULL)
+		elog(ERROR, "zenml_rbac: catalog change without a statement snapshot");
+	statement_snapshot->curcid = GetCurrentCommandId(false);
+	if (IsolationUsesXactSnapshot())
+		crosscheck = GetTransactionSnapshot();
+	rc = SPI_execute_snapshot(*plan, args, NULL, statement_snapshot, crosscheck,
+							  false, true, 0);
+	if (rc != expected)
+		elog(ERROR, "zenml_rbac: catalog change failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
 }
 
@@ -1380,6 +1424,26 @@ CatalogPrincipalGrants(const pg_uuid_t *principals, int n, HeldGrant **out)
 	EndCatalogAccess(&access);
 	*out = grants;
 	return kept;
+}
+
+/* The members of the teams among the principals, read for a management call. */
+int
+CatalogTeamMembers(const pg_uuid_t *teams, int n, pg_uuid_t **out)
+{
+	CatalogAccess access;
+	Datum		arg;
+	uint64		rows;
+	pg_uuid_t  *members;
+
+	BeginCatalogAccess(&access);
+	arg = UuidArray(teams, n);
+	rows = RunQuery(Q_TEAM_MEMBERS, &arg);
+	members = palloc(sizeof(pg_uuid_t) * Max(rows, 1));
+	for (uint64 i = 0; i < rows; i++)
+		ResultUuid(i, 1, &members[i], NULL);
+	EndCatalogAccess(&access);
+	*out = members;
+	return (int) rows;
 }
 
 /* ------------------------------------------------------------------------

@@ -168,10 +168,11 @@ UuidText(pg_uuid_t *id)
  * switching to another (directly, through NULL, or away from the user
  * linked to session_user) while one is open would leave its rows in the
  * new one's hands.  Only a change away from a principal looks for open
- * cursors: one opened with no principal saw no protected row.
+ * cursors: one opened with no principal saw no protected row.  to is the
+ * new principal, NULL for none.
  */
 static void
-RequireNoCursorSwitch(bool to_set, const pg_uuid_t *to)
+RequireNoCursorSwitch(const pg_uuid_t *to)
 {
 	pg_uuid_t	before;
 	bool		had;
@@ -189,7 +190,7 @@ RequireNoCursorSwitch(bool to_set, const pg_uuid_t *to)
 	else
 		had = CurrentPrincipal(&before);
 	/* no principal's rows can be in a cursor opened with none */
-	if (!had || (to_set && UuidEquals(&before, to)))
+	if (!had || (to != NULL && UuidEquals(&before, to)))
 		return;
 	if (CursorOpen(false))
 		ereport(ERROR,
@@ -210,7 +211,7 @@ set_principal(PG_FUNCTION_ARGS)
 	CatalogEnsureFresh();
 	if (PG_ARGISNULL(0))
 	{
-		RequireNoCursorSwitch(false, NULL);
+		RequireNoCursorSwitch(NULL);
 		principal_set = false;
 		PG_RETURN_VOID();
 	}
@@ -226,7 +227,7 @@ set_principal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_CURSOR_STATE),
 				 errmsg("cannot set a principal in a transaction that declared a WITH HOLD cursor"),
 				 errdetail("The cursor would be materialized at commit with the principal's rows and outlive it.")));
-	RequireNoCursorSwitch(true, id);
+	RequireNoCursorSwitch(id);
 	if (!IsTransactionBlock())
 		ereport(WARNING,
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
@@ -402,8 +403,6 @@ api_key_lookup(PG_FUNCTION_ARGS)
 	CatalogAccess access;
 	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
 	Datum		args[2];
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
@@ -422,6 +421,9 @@ api_key_lookup(PG_FUNCTION_ARGS)
 					   " AND p.active AND p.kind = 'service_account'",
 					   2, types, args, NULL) > 0)
 	{
+		Datum		values[3];
+		bool		nulls[3];
+
 		/* the tuplestore copies the values out of SPI's memory */
 		for (int i = 0; i < 3; i++)
 			values[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[i]);
@@ -429,4 +431,19 @@ api_key_lookup(PG_FUNCTION_ARGS)
 	}
 	EndCatalogAccess(&access);
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(principal_active);
+
+/* _principal_active(principal uuid): an existing, active user or service account, from the latest committed catalog. */
+Datum
+principal_active(PG_FUNCTION_ARGS)
+{
+	PrincipalEntry *p;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	CatalogEnsureFresh();
+	p = CatalogGetPrincipal(PG_GETARG_UUID_P(0));
+	PG_RETURN_BOOL(p->exists && p->active && p->kind != PRINCIPAL_TEAM);
 }

@@ -241,28 +241,27 @@ $$;
 COMMENT ON FUNCTION zenml_rbac._check_vocabulary(text, text) IS
     'Internal: 22023 with a hint for an unknown resource type or action.';
 
--- Membership (SPEC section 7): holding a tenant role directly or via a team.
+-- Membership: holding a tenant role directly or through a team.  Decided in
+-- C (src/membership.c) from the latest committed catalog, not a REPEATABLE
+-- READ transaction's snapshot: two changes that each end one path into a
+-- tenant must not both miss the end of the membership.
 CREATE FUNCTION zenml_rbac._tenant_members(tenant uuid, candidates uuid[]) RETURNS uuid[]
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(array_agg(c), '{}') FROM unnest(candidates) c
-     WHERE EXISTS (SELECT 1 FROM zenml_rbac.tenant_role_assignment a
-                    WHERE a.tenant_id = tenant AND a.principal_id = c)
-        OR EXISTS (SELECT 1 FROM zenml_rbac.team_member m
-                     JOIN zenml_rbac.tenant_role_assignment a ON a.principal_id = m.team_id
-                    WHERE m.member_id = c AND a.tenant_id = tenant);
-$$;
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'tenant_members';
 COMMENT ON FUNCTION zenml_rbac._tenant_members(uuid, uuid[]) IS
-    'Internal: which of the candidates are members of the tenant now.';
+    'Internal: which of the candidates are members of the tenant now (latest committed catalog).';
 
 CREATE FUNCTION zenml_rbac._with_team_members(principals uuid[]) RETURNS uuid[]
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(array_agg(DISTINCT x), '{}') FROM (
-        SELECT unnest(principals) AS x
-        UNION ALL
-        SELECT m.member_id FROM zenml_rbac.team_member m WHERE m.team_id = ANY (principals)) s;
-$$;
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'with_team_members';
 COMMENT ON FUNCTION zenml_rbac._with_team_members(uuid[]) IS
-    'Internal: the principals plus the members of those that are teams.';
+    'Internal: the principals plus the members of those that are teams (latest committed catalog).';
+
+CREATE FUNCTION zenml_rbac._principal_tenants(principal uuid) RETURNS uuid[]
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'principal_tenants';
+COMMENT ON FUNCTION zenml_rbac._principal_tenants(uuid) IS
+    'Internal: the tenants a principal is a member of now, through its own roles or its teams'' (latest committed catalog).';
 
 CREATE TYPE zenml_rbac._tenant_members_before AS (tenant_id uuid, members uuid[]);
 COMMENT ON TYPE zenml_rbac._tenant_members_before IS
@@ -271,14 +270,10 @@ COMMENT ON TYPE zenml_rbac._tenant_members_before IS
 -- Called after a change with the members from before it: whoever stopped
 -- being a member loses every share it held in the tenant.
 CREATE FUNCTION zenml_rbac._drop_departed_grants(tenant uuid, members_before uuid[]) RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    DELETE FROM zenml_rbac.resource_grant g
-     WHERE g.tenant_id = tenant
-       AND g.principal_id = ANY (members_before)
-       AND NOT g.principal_id = ANY (zenml_rbac._tenant_members(tenant, members_before));
-$$;
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'drop_departed_grants';
 COMMENT ON FUNCTION zenml_rbac._drop_departed_grants(uuid, uuid[]) IS
-    'Internal: membership transition: drops the shares of those who stopped being tenant members.';
+    'Internal: membership transition: drops the shares of those who stopped being tenant members; a share given after a REPEATABLE READ snapshot fails the call with 40001.';
 
 -- What an actor (not an org_admin) lacks to assign a tenant role: member:create
 -- or member:update in the tenant, and every permission of the role.

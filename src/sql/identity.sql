@@ -23,3 +23,9 @@ CREATE FUNCTION zenml_rbac._refresh_after_lock() RETURNS void
     AS 'MODULE_PATHNAME', 'refresh_after_lock';
 COMMENT ON FUNCTION zenml_rbac._refresh_after_lock() IS
     'Internal: after a management call got its organization''s lock, decide from what is committed now (a permission revoked while it waited is not used).';
+
+CREATE FUNCTION zenml_rbac._principal_active(principal uuid) RETURNS boolean
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'principal_active';
+COMMENT ON FUNCTION zenml_rbac._principal_active(uuid) IS
+    'Internal: is it an existing, active user or service account, in the latest committed catalog?';

@@ -7,8 +7,10 @@ DECLARE
     v_id uuid;
 BEGIN
     PERFORM zenml_rbac._check_name('organization', name);
-    IF v_actor IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM zenml_rbac.principal p WHERE p.id = v_actor AND p.kind = 'user' AND p.active) THEN
+    -- activity from the latest committed catalog: a user deactivated after a
+    -- REPEATABLE READ transaction began creates nothing in it
+    IF v_actor IS NOT NULL AND (NOT zenml_rbac._principal_active(v_actor) OR NOT EXISTS (
+        SELECT 1 FROM zenml_rbac.principal p WHERE p.id = v_actor AND p.kind = 'user')) THEN
         RAISE EXCEPTION 'permission denied to create organization "%"', name
             USING ERRCODE = '42501', DETAIL = 'Only active users and the system create organizations.';
     END IF;
@@ -124,6 +126,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_actor uuid := zenml_rbac._acting_principal();
     v_current text;
+    v_before zenml_rbac._tenant_members_before;
+    v_snapshot zenml_rbac._tenant_members_before[];
 BEGIN
     PERFORM zenml_rbac._lock_org(org);
     PERFORM zenml_rbac._not_null('principal', principal);
@@ -133,6 +137,10 @@ BEGIN
     IF v_current = 'org_admin' THEN
         PERFORM zenml_rbac._require_org_admin(v_actor, org, 'remove an org_admin');
     END IF;
+    -- a team leaving takes its tenant roles from its members: those who
+    -- thereby leave a tenant lose their shares there
+    SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
+      FROM zenml_rbac._team_tenants(principal, zenml_rbac._with_team_members(ARRAY[principal])) s;
     DELETE FROM zenml_rbac.team_member m
      USING zenml_rbac.principal t
      WHERE t.id = m.team_id AND t.org_id = org AND m.member_id = principal;
@@ -144,6 +152,9 @@ BEGIN
      WHERE t.id = g.tenant_id AND t.org_id = org AND g.principal_id = principal;
     DELETE FROM zenml_rbac.org_role_assignment m
      WHERE m.org_id = org AND m.principal_id = principal;
+    FOREACH v_before IN ARRAY v_snapshot LOOP
+        PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.remove_org_member(uuid, uuid) IS

@@ -109,7 +109,7 @@ BEGIN
     -- authorization first: whether the resource is registered, or the
     -- grantee a member, is not for a caller without the rights to learn
     -- (an unregistered id answers the type-level permission)
-    IF v_actor IS NOT NULL THEN
+    IF NOT zenml_rbac._is_org_admin(v_actor, v_tenant.org_id) THEN
         SELECT array_agg(x ORDER BY x) INTO v_missing
           FROM unnest(ARRAY['share'] || v_actions) x
          WHERE NOT zenml_rbac.rbac_can(v_actor, tenant, resource, x);
@@ -123,7 +123,8 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM zenml_rbac.resource r
                     WHERE r.tenant_id = tenant AND r.resource_type = v_ref.resource_type
                       AND r.resource_id = v_ref.resource_id) THEN
-        IF v_actor IS NOT NULL AND NOT zenml_rbac.rbac_can(v_actor, tenant, v_ref.resource_type, 'read') THEN
+        IF NOT zenml_rbac._is_org_admin(v_actor, v_tenant.org_id)
+           AND NOT zenml_rbac.rbac_can(v_actor, tenant, v_ref.resource_type, 'read') THEN
             RAISE EXCEPTION 'permission denied to share "%" in tenant "%"', resource, v_tenant.name
                 USING ERRCODE = '42501',
                       DETAIL = 'Sharing requires "share" and every action handed out; missing: read.';
@@ -145,4 +146,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.share_resource(uuid, text, uuid, text[]) IS
-    'Sets the actions (read, update, delete, share) a principal or team holds on one resource, replacing its previous set; an empty array unshares. Needs share and every action handed out.';
+    'Sets the actions (read, update, delete, share) a principal or team holds on one resource, replacing its previous set; an empty array unshares. Needs share and every action handed out, unless org_admin.';

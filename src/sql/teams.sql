@@ -48,9 +48,8 @@ COMMENT ON FUNCTION zenml_rbac._team_org(uuid) IS 'Internal: a team''s organizat
 -- The tenants where a team holds a role, with their members before a change.
 CREATE FUNCTION zenml_rbac._team_tenants(team uuid, principals uuid[])
 RETURNS SETOF zenml_rbac._tenant_members_before LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT t.tenant_id, zenml_rbac._tenant_members(t.tenant_id, principals)
-      FROM (SELECT DISTINCT a.tenant_id FROM zenml_rbac.tenant_role_assignment a
-             WHERE a.principal_id = team) t;
+    SELECT t, zenml_rbac._tenant_members(t, principals)
+      FROM unnest(zenml_rbac._principal_tenants(team)) t;
 $$;
 COMMENT ON FUNCTION zenml_rbac._team_tenants(uuid, uuid[]) IS
     'Internal: tenants where the team holds a role, and which of the principals are members there now.';

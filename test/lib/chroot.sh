@@ -57,13 +57,15 @@ _zr_required() {
          "ca-certificates ${ZR_CHROOT_EXTRA:-}"
 }
 # Packages installed when the suite has them, skipped (with a note) otherwise.
-_zr_optional() { echo "postgresql-$1-pgtap postgresql-common-dev"; }
+# clang and libclang-rt-dev: the libFuzzer harnesses of test/fuzz (the suite's default clang).
+_zr_optional() { echo "postgresql-$1-pgtap postgresql-common-dev clang libclang-rt-dev"; }
 
 # The host's Debian mirror: $1 = main | security. Read from the enabled apt
 # sources (one-line .list and deb822 .sources) whose suite is the host's
 # release, so third-party repositories are never picked.
 _zr_host_mirror() {
     local want=$1 codename f uri
+    # shellcheck disable=SC1091
     codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
     [ -n "$codename" ] || codename=bookworm
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
@@ -132,7 +134,7 @@ _zr_umount_all() {
     done < <(_zr_mounts_under "$root")
     left=$(_zr_mounts_under "$root")
     if [ -n "$left" ]; then
-        _zr_err "still mounted under $root: $(echo $left)"
+        _zr_err "still mounted under $root: ${left//$'\n'/ }"
         return 1
     fi
 }
@@ -169,6 +171,20 @@ _zr_umount_list() {
     return $rc
 }
 
+# Pass signal $1 to run_in_chroot's command; KILL it after 10 s.
+_zr_stop_child() {
+    local pid=${_zr_child:-} i state
+    [ -n "$pid" ] || return 0
+    kill -"$1" "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 100; i++)); do
+        state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+        { [ -z "$state" ] || [ "$state" = Z ]; } && break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
 # Run a command inside $1 (a chroot) as root, quietly, output to the log $2.
 _zr_chroot_quiet() {
     local root=$1 log=$2; shift 2
@@ -188,8 +204,8 @@ _zr_marker_text() {
     echo "config=2"
     echo "suite=$(_zr_suite "$m")"
     echo "mirror=$(_zr_mirror)"
-    echo "required=$(echo $(_zr_required "$m"))"
-    echo "optional=$(echo $(_zr_optional "$m"))"
+    echo "required=$(_zr_required "$m" | xargs)"
+    echo "optional=$(_zr_optional "$m" | xargs)"
 }
 
 # Configure a fresh debootstrap tree at $1 before anything is installed in it.
@@ -307,8 +323,10 @@ _zr_build_locked() {
     _zr_mount_system "$new" || return 1
     _zr_install_packages "$new" "$m" "$log" || return 1
     _zr_umount_list || return 1
-    echo "$want" >"$new/$ZR_CHROOT_MARKER" &&
-        mv -T "$new" "$root" || { _zr_err "cannot move $new to $root"; return 1; }
+    if ! echo "$want" >"$new/$ZR_CHROOT_MARKER" || ! mv -T "$new" "$root"; then
+        _zr_err "cannot complete $root from $new"
+        return 1
+    fi
     _zr_say "chroot for PostgreSQL $m ready in $((SECONDS - start))s: $root ($(du -sh --one-file-system "$root" | cut -f1))"
 }
 
@@ -352,10 +370,12 @@ run_in_chroot() {
         exec 9>>"$ZR_CHROOT_CACHE/chroot-$m.lock" || exit 1
         flock -s -w 7200 9 || { _zr_err "timed out waiting for the lock on $root"; exit 1; }
         _zr_mounted=()
+        _zr_child=
+        # a signal is passed on to the command, then everything is unmounted
         trap '_zr_umount_list' EXIT
-        trap 'exit 130' INT
-        trap 'exit 143' TERM
-        trap 'exit 129' HUP
+        trap '_zr_stop_child INT; exit 130' INT
+        trap '_zr_stop_child TERM; exit 143' TERM
+        trap '_zr_stop_child HUP; exit 129' HUP
         _zr_mount_system "$root" || exit 1
         mkdir -p "$root$dir" || { _zr_err "cannot create $root$dir"; exit 1; }
         mount --bind "$dir" "$root$dir" || { _zr_err "cannot bind-mount $dir into $root"; exit 1; }
@@ -364,7 +384,15 @@ run_in_chroot() {
         for v in ${ZR_CHROOT_PASS_ENV:-}; do
             [ -n "${!v+x}" ] && envs+=("$v=${!v}")
         done
-        # not exec: the EXIT trap must still unmount
-        env -i "${envs[@]}" chroot "$root" /bin/sh -c 'cd "$1" || exit 1; shift; exec "$@"' sh "$dir" "$@" 9>&-
+        # In the background (its stdin kept) so that a signal runs the traps at
+        # once; env, chroot and sh exec, so $! is the command itself.
+        exec 8<&0
+        # shellcheck disable=SC2016
+        env -i "${envs[@]}" chroot "$root" /bin/sh -c 'cd "$1" || exit 1; shift; exec "$@"' sh "$dir" "$@" 0<&8 8<&- 9>&- &
+        _zr_child=$!
+        wait "$_zr_child"
+        rc=$?
+        _zr_child=
+        exit "$rc"
     )
 }

@@ -27,6 +27,12 @@ CREATE OR REPLACE FUNCTION zenml_rbac._holdings_missing(actor uuid, holder uuid,
 COMMENT ON FUNCTION zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean) IS
     'Internal: what the actor lacks to hand out (or, removing, to take away) everything the holder holds in the organization: org role, tenant permissions, shares; from the latest committed catalog.';
 
+CREATE OR REPLACE FUNCTION zenml_rbac._principal_active(principal uuid) RETURNS boolean
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'principal_active';
+COMMENT ON FUNCTION zenml_rbac._principal_active(uuid) IS
+    'Internal: is it an existing, active user or service account, in the latest committed catalog?';
+
 CREATE OR REPLACE FUNCTION zenml_rbac._lock_tenant(tenant uuid, OUT org_id uuid, OUT name text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -109,6 +115,36 @@ $$;
 COMMENT ON FUNCTION zenml_rbac._tenant_role(uuid, text) IS
     'Internal: id of a predefined or custom role of the tenant; 22023 listing valid names.';
 
+-- Membership: holding a tenant role directly or through a team.  Decided in
+-- C (src/membership.c) from the latest committed catalog, not a REPEATABLE
+-- READ transaction's snapshot: two changes that each end one path into a
+-- tenant must not both miss the end of the membership.
+CREATE OR REPLACE FUNCTION zenml_rbac._tenant_members(tenant uuid, candidates uuid[]) RETURNS uuid[]
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'tenant_members';
+COMMENT ON FUNCTION zenml_rbac._tenant_members(uuid, uuid[]) IS
+    'Internal: which of the candidates are members of the tenant now (latest committed catalog).';
+
+CREATE OR REPLACE FUNCTION zenml_rbac._with_team_members(principals uuid[]) RETURNS uuid[]
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'with_team_members';
+COMMENT ON FUNCTION zenml_rbac._with_team_members(uuid[]) IS
+    'Internal: the principals plus the members of those that are teams (latest committed catalog).';
+
+CREATE OR REPLACE FUNCTION zenml_rbac._principal_tenants(principal uuid) RETURNS uuid[]
+    LANGUAGE c STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'principal_tenants';
+COMMENT ON FUNCTION zenml_rbac._principal_tenants(uuid) IS
+    'Internal: the tenants a principal is a member of now, through its own roles or its teams'' (latest committed catalog).';
+
+-- Called after a change with the members from before it: whoever stopped
+-- being a member loses every share it held in the tenant.
+CREATE OR REPLACE FUNCTION zenml_rbac._drop_departed_grants(tenant uuid, members_before uuid[]) RETURNS void
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'drop_departed_grants';
+COMMENT ON FUNCTION zenml_rbac._drop_departed_grants(uuid, uuid[]) IS
+    'Internal: membership transition: drops the shares of those who stopped being tenant members; a share given after a REPEATABLE READ snapshot fails the call with 40001.';
+
 -- Indirect hand-outs: adding a member to a team hands out whatever the team
 -- holds (org role, tenant roles, shares), issuing an API key whatever the
 -- service account holds.  The actor must hold all of it (org admins are
@@ -143,6 +179,73 @@ $$;
 COMMENT ON FUNCTION zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text) IS
     'Internal: no escalation through teams and API keys: 42501 unless the actor holds everything the holder would hand out (or may take it away).';
 
+CREATE OR REPLACE FUNCTION zenml_rbac.create_organization(name text) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_id uuid;
+BEGIN
+    PERFORM zenml_rbac._check_name('organization', name);
+    -- activity from the latest committed catalog: a user deactivated after a
+    -- REPEATABLE READ transaction began creates nothing in it
+    IF v_actor IS NOT NULL AND (NOT zenml_rbac._principal_active(v_actor) OR NOT EXISTS (
+        SELECT 1 FROM zenml_rbac.principal p WHERE p.id = v_actor AND p.kind = 'user')) THEN
+        RAISE EXCEPTION 'permission denied to create organization "%"', name
+            USING ERRCODE = '42501', DETAIL = 'Only active users and the system create organizations.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM zenml_rbac.organization o WHERE o.name = create_organization.name) THEN
+        RAISE EXCEPTION 'organization "%" already exists', name USING ERRCODE = '42710';
+    END IF;
+    INSERT INTO zenml_rbac.organization (name) VALUES (name) RETURNING id INTO v_id;
+    IF v_actor IS NOT NULL THEN
+        INSERT INTO zenml_rbac.org_role_assignment (org_id, principal_id, role)
+        VALUES (v_id, v_actor, 'org_admin');
+    END IF;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.create_organization(text) IS
+    'Creates an organization; a user creating it becomes its org_admin. Allowed to the system and to active users.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.remove_org_member(org uuid, principal uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_current text;
+    v_before zenml_rbac._tenant_members_before;
+    v_snapshot zenml_rbac._tenant_members_before[];
+BEGIN
+    PERFORM zenml_rbac._lock_org(org);
+    PERFORM zenml_rbac._not_null('principal', principal);
+    PERFORM zenml_rbac._require_org(v_actor, org, 'member', 'delete', 'remove a member');
+    SELECT m.role INTO v_current FROM zenml_rbac.org_role_assignment m
+     WHERE m.org_id = org AND m.principal_id = principal;
+    IF v_current = 'org_admin' THEN
+        PERFORM zenml_rbac._require_org_admin(v_actor, org, 'remove an org_admin');
+    END IF;
+    -- a team leaving takes its tenant roles from its members: those who
+    -- thereby leave a tenant lose their shares there
+    SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
+      FROM zenml_rbac._team_tenants(principal, zenml_rbac._with_team_members(ARRAY[principal])) s;
+    DELETE FROM zenml_rbac.team_member m
+     USING zenml_rbac.principal t
+     WHERE t.id = m.team_id AND t.org_id = org AND m.member_id = principal;
+    DELETE FROM zenml_rbac.tenant_role_assignment a
+     USING zenml_rbac.tenant t
+     WHERE t.id = a.tenant_id AND t.org_id = org AND a.principal_id = principal;
+    DELETE FROM zenml_rbac.resource_grant g
+     USING zenml_rbac.tenant t
+     WHERE t.id = g.tenant_id AND t.org_id = org AND g.principal_id = principal;
+    DELETE FROM zenml_rbac.org_role_assignment m
+     WHERE m.org_id = org AND m.principal_id = principal;
+    FOREACH v_before IN ARRAY v_snapshot LOOP
+        PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.remove_org_member(uuid, uuid) IS
+    'Removes the principal from the organization: its org role, team memberships, tenant roles and shares there. Owned resources keep their owner. Needs member:delete; removing an org_admin needs org_admin.';
+
 CREATE OR REPLACE FUNCTION zenml_rbac._team_org(team uuid) RETURNS uuid
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -167,6 +270,15 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac._team_org(uuid) IS 'Internal: a team''s organization, locked; 42704 if no such team.';
+
+-- The tenants where a team holds a role, with their members before a change.
+CREATE OR REPLACE FUNCTION zenml_rbac._team_tenants(team uuid, principals uuid[])
+RETURNS SETOF zenml_rbac._tenant_members_before LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT t, zenml_rbac._tenant_members(t, principals)
+      FROM unnest(zenml_rbac._principal_tenants(team)) t;
+$$;
+COMMENT ON FUNCTION zenml_rbac._team_tenants(uuid, uuid[]) IS
+    'Internal: tenants where the team holds a role, and which of the principals are members there now.';
 
 CREATE OR REPLACE FUNCTION zenml_rbac.delete_team(team uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -435,7 +547,7 @@ BEGIN
     -- authorization first: whether the resource is registered, or the
     -- grantee a member, is not for a caller without the rights to learn
     -- (an unregistered id answers the type-level permission)
-    IF v_actor IS NOT NULL THEN
+    IF NOT zenml_rbac._is_org_admin(v_actor, v_tenant.org_id) THEN
         SELECT array_agg(x ORDER BY x) INTO v_missing
           FROM unnest(ARRAY['share'] || v_actions) x
          WHERE NOT zenml_rbac.rbac_can(v_actor, tenant, resource, x);
@@ -449,7 +561,8 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM zenml_rbac.resource r
                     WHERE r.tenant_id = tenant AND r.resource_type = v_ref.resource_type
                       AND r.resource_id = v_ref.resource_id) THEN
-        IF v_actor IS NOT NULL AND NOT zenml_rbac.rbac_can(v_actor, tenant, v_ref.resource_type, 'read') THEN
+        IF NOT zenml_rbac._is_org_admin(v_actor, v_tenant.org_id)
+           AND NOT zenml_rbac.rbac_can(v_actor, tenant, v_ref.resource_type, 'read') THEN
             RAISE EXCEPTION 'permission denied to share "%" in tenant "%"', resource, v_tenant.name
                 USING ERRCODE = '42501',
                       DETAIL = 'Sharing requires "share" and every action handed out; missing: read.';
@@ -471,7 +584,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION zenml_rbac.share_resource(uuid, text, uuid, text[]) IS
-    'Sets the actions (read, update, delete, share) a principal or team holds on one resource, replacing its previous set; an empty array unshares. Needs share and every action handed out.';
+    'Sets the actions (read, update, delete, share) a principal or team holds on one resource, replacing its previous set; an empty array unshares. Needs share and every action handed out, unless org_admin.';
 
 CREATE OR REPLACE FUNCTION zenml_rbac._jwt_verify(token text, OUT provider uuid, OUT issuer text,
                                        OUT subject text, OUT groups text[], OUT principal uuid,
@@ -665,5 +778,7 @@ REVOKE ALL ON FUNCTION
     zenml_rbac._key_owner(uuid, text, boolean),
     zenml_rbac._api_key_lookup(text),
     zenml_rbac._jwt_verify(text),
-    zenml_rbac._warn_taken_names(text)
+    zenml_rbac._warn_taken_names(text),
+    zenml_rbac._principal_active(uuid),
+    zenml_rbac._principal_tenants(uuid)
     FROM PUBLIC;
