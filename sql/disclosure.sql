@@ -65,6 +65,9 @@ SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.create_api_key(%L)$q$, :'loner
 SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.deactivate_user(%L)$q$, :'other_bot')) AS deactivate_other_org_bot;
 SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.deactivate_user(%L)$q$, gen_random_uuid())) AS deactivate_unknown;
 SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.deactivate_user(%L)$q$, :'other_team')) AS deactivate_other_org_team;
+SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.set_org_role(%L, %L, 'org_viewer')$q$, :'org', :'other_bot')) AS set_org_role_other_org_bot;
+SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.set_org_role(%L, %L, 'org_viewer')$q$, :'org', gen_random_uuid())) AS set_org_role_unknown;
+SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.set_org_role(%L, %L, 'org_viewer')$q$, :'org', :'loner')) AS set_org_role_user;
 SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.add_team_member(%L, %L)$q$, :'other_team', :'eve')) AS other_org_team;
 SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.add_team_member(%L, %L)$q$, gen_random_uuid(), :'eve')) AS unknown_team;
 SELECT pg_temp.as_eve(format($q$SELECT zenml_rbac.delete_tenant(%L)$q$, gen_random_uuid())) AS delete_unknown_tenant;

@@ -65,6 +65,14 @@ SELECT zenml_rbac.grant_tenant_role(:'main', :'main_bot', 'editor');
 SELECT zenml_rbac.add_team_member(:'readers', :'main_bot') AS via_team \gset
 SELECT zenml_rbac.create_service_account(:'org', 'esc_team_bot') AS team_bot \gset
 SELECT zenml_rbac.add_team_member(:'readers', :'team_bot');
+-- an account that owns a resource where mallory is only an editor
+SELECT zenml_rbac.create_service_account(:'org', 'esc_owner_bot') AS owner_bot \gset
+SELECT zenml_rbac.grant_tenant_role(:'shared', :'owner_bot', 'editor');
+SELECT zenml_rbac.register_resource(:'shared', 'model/e0000000-0000-4000-8000-000000000005', :'owner_bot');
+-- vic holds org_admin through a team only
+SELECT zenml_rbac.create_user('esc_vic') AS vic \gset
+SELECT zenml_rbac.set_org_role(:'org', :'vic', 'org_viewer');
+SELECT zenml_rbac.add_team_member(:'admins', :'vic');
 
 -- What the attacks could change, to compare before and after.
 CREATE FUNCTION pg_temp.catalog_state() RETURNS text LANGUAGE sql AS $$
@@ -116,8 +124,14 @@ SELECT pg_temp.as_mallory(format('SELECT zenml_rbac.create_api_key(%L)', :'share
 SELECT pg_temp.as_mallory(format('SELECT zenml_rbac.create_api_key(%L)', :'vault_bot')) AS key_of_account_with_role;
 SELECT pg_temp.as_mallory(format('SELECT zenml_rbac.create_api_key(%L)', :'team_bot')) AS key_of_account_whose_team_has_share;
 SELECT pg_temp.as_mallory(format('SELECT zenml_rbac.create_api_key(%L)', :'main_bot')) AS key_of_account_in_team_with_share;
+SELECT pg_temp.as_mallory(format('SELECT zenml_rbac.create_api_key(%L)', :'owner_bot')) AS key_of_account_owning_a_resource;
 -- taking away is not handing out: revoking the org_admin account's keys is member:update only
 SELECT pg_temp.as_mallory(format('SELECT zenml_rbac.revoke_api_key(%L)', :'root_bot')) AS control_revoke_key;
+
+-- Removing someone from the organization takes org_admin away from it,
+-- also when it holds org_admin through a team
+SELECT pg_temp.as_mallory(format('SELECT zenml_rbac.remove_org_member(%L, %L)', :'org', :'vic')) AS remove_org_admin_via_team;
+SELECT pg_temp.as_mallory(format('SELECT zenml_rbac.remove_org_member(%L, %L)', :'org', :'alice')) AS control_remove_member;
 
 -- Moving a row out of its tenant needs delete there (finding 4): an update
 -- share is not enough, however the principal holds create where it lands.
@@ -147,6 +161,6 @@ RESET ROLE;
 SELECT zenml_rbac.unprotect('esc_models');
 DROP TABLE esc_models;
 SELECT zenml_rbac.delete_organization(:'org');
-DELETE FROM zenml_rbac.principal WHERE name IN ('esc_mallory', 'esc_alice');
+DELETE FROM zenml_rbac.principal WHERE name IN ('esc_mallory', 'esc_alice', 'esc_vic');
 REVOKE EXECUTE ON FUNCTION zenml_rbac.set_principal(uuid) FROM regress_esc_pool;
 DROP ROLE regress_esc_pool;

@@ -160,6 +160,24 @@ SELECT principals + roles <= 5 AS capped FROM zenml_rbac.cache_stats();
 SELECT count(*) > 0 AS predefined_still_answers FROM zenml_rbac.role_permissions('00000000-0000-4000-8000-000000000003');
 RESET zenml_rbac.principal_cache_entries;
 
+-- 10. Nor do savepoints: what set_principal saves per subtransaction is freed with it.
+BEGIN;
+SELECT zenml_rbac.set_principal(:'alice');
+SELECT sum(total_bytes) AS before_bytes FROM pg_backend_memory_contexts WHERE name = 'TopTransactionContext' \gset
+DO $$
+BEGIN
+    FOR i IN 1 .. 20000 LOOP
+        BEGIN
+            PERFORM 1;
+        EXCEPTION WHEN OTHERS THEN NULL;
+        END;
+    END LOOP;
+END
+$$;
+SELECT sum(total_bytes) - :before_bytes < 256 * 1024 AS bounded
+  FROM pg_backend_memory_contexts WHERE name = 'TopTransactionContext';
+ROLLBACK;
+
 SELECT zenml_rbac.delete_organization(:'org');
 SELECT zenml_rbac.delete_organization(:'other');
 DELETE FROM zenml_rbac.principal WHERE name LIKE 'sec\_%';

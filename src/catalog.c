@@ -534,6 +534,7 @@ typedef enum CatalogQuery
 	Q_PROTECTION,
 	Q_PRINCIPAL_GRANTS,
 	Q_TEAM_MEMBERS,
+	Q_OWNED_BY,
 	NUM_QUERIES
 } CatalogQuery;
 
@@ -651,6 +652,12 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 		"SELECT DISTINCT member_id FROM zenml_rbac.team_member WHERE team_id = ANY ($1)",
 		1, {UUIDARRAYOID}
 	},
+	[Q_OWNED_BY] = {
+		/* every action on each, as owner: in the bits of Q_GRANTS plus create */
+		"SELECT tenant_id, resource_type, resource_id, 31 FROM zenml_rbac.resource"
+		" WHERE owner_id = $1 ORDER BY tenant_id, resource_type, resource_id",
+		1, {UUIDOID}
+	},
 };
 
 static SPIPlanPtr saved_plans[NUM_QUERIES];
@@ -713,6 +720,13 @@ uint64
 CatalogExecuteWrite(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes,
 					Datum *args, int expected)
 {
+	return CatalogExecuteWriteNulls(plan, sql, nargs, argtypes, args, NULL, expected);
+}
+
+uint64
+CatalogExecuteWriteNulls(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes,
+						 Datum *args, const char *nulls, int expected)
+{
 	Snapshot	crosscheck = InvalidSnapshot;
 	int			rc;
 
@@ -733,7 +747,7 @@ CatalogExecuteWrite(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *arg
 	statement_snapshot->curcid = GetCurrentCommandId(false);
 	if (IsolationUsesXactSnapshot())
 		crosscheck = GetTransactionSnapshot();
-	rc = SPI_execute_snapshot(*plan, args, NULL, statement_snapshot, crosscheck,
+	rc = SPI_execute_snapshot(*plan, args, nulls, statement_snapshot, crosscheck,
 							  false, true, 0);
 	if (rc != expected)
 		elog(ERROR, "zenml_rbac: catalog change failed: %s", SPI_result_code_string(rc));
@@ -1393,18 +1407,16 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
  * management call, not cached: what handing out that principal's rights
  * would hand out.  Rows of a type the vocabulary lacks are skipped.
  */
-int
-CatalogPrincipalGrants(const pg_uuid_t *principals, int n, HeldGrant **out)
+static int
+HeldRows(CatalogQuery q, Datum arg, HeldGrant **out)
 {
 	CatalogAccess access;
-	Datum		arg;
 	uint64		rows;
 	int			kept = 0;
 	HeldGrant  *grants;
 
 	BeginCatalogAccess(&access);
-	arg = UuidArray(principals, n);
-	rows = RunQuery(Q_PRINCIPAL_GRANTS, &arg);
+	rows = RunQuery(q, &arg);
 	grants = palloc(sizeof(HeldGrant) * Max(rows, 1));
 	for (uint64 i = 0; i < rows; i++)
 	{
@@ -1424,6 +1436,19 @@ CatalogPrincipalGrants(const pg_uuid_t *principals, int n, HeldGrant **out)
 	EndCatalogAccess(&access);
 	*out = grants;
 	return kept;
+}
+
+int
+CatalogPrincipalGrants(const pg_uuid_t *principals, int n, HeldGrant **out)
+{
+	return HeldRows(Q_PRINCIPAL_GRANTS, UuidArray(principals, n), out);
+}
+
+/* The resources the principal owns, each with every action (ownership gives them all). */
+int
+CatalogOwnedResources(const pg_uuid_t *owner, HeldGrant **out)
+{
+	return HeldRows(Q_OWNED_BY, UUIDPGetDatum((pg_uuid_t *) owner), out);
 }
 
 /* The members of the teams among the principals, read for a management call. */

@@ -133,6 +133,7 @@ typedef struct HeldGrant
 } HeldGrant;
 
 extern int	CatalogPrincipalGrants(const pg_uuid_t *principals, int n, HeldGrant **out);
+extern int	CatalogOwnedResources(const pg_uuid_t *owner, HeldGrant **out);
 extern int	CatalogTeamMembers(const pg_uuid_t *teams, int n, pg_uuid_t **out);
 
 /* How a protected table is protected (zenml_rbac.protected_table). */
@@ -167,6 +168,9 @@ extern uint64 CatalogExecute(SPIPlanPtr *plan, const char *sql, int nargs,
 /* A write found with that snapshot, crosschecked with the transaction's. */
 extern uint64 CatalogExecuteWrite(SPIPlanPtr *plan, const char *sql, int nargs,
 								  const Oid *argtypes, Datum *args, int expected);
+extern uint64 CatalogExecuteWriteNulls(SPIPlanPtr *plan, const char *sql, int nargs,
+									   const Oid *argtypes, Datum *args, const char *nulls,
+									   int expected);
 
 /* Name lookups ('u' user, 'o' organization, 't' "org/tenant", 'l' linked pg role). */
 extern bool CatalogResolveName(char kind, const char *name, pg_uuid_t *out);

@@ -581,8 +581,9 @@ PG_FUNCTION_INFO_V1(holdings_missing);
  * to a team, issuing an API key of a service account).  Adding needs
  * everything the holder holds in the organization: its org role, in every
  * tenant where it is a member "member:create" or "member:update" and each
- * of its permissions, and on every instance shared with it (or its teams)
- * "share" and each shared action.  Removing a member needs, where the
+ * of its permissions, on every instance shared with it (or its teams)
+ * "share" and each shared action, and on every instance it owns where it
+ * is a member every action.  Removing a member needs, where the
  * holder is a tenant member, "member:update" or "member:delete", and
  * org_admin when the holder holds org_admin.  Org admins miss nothing.
  * Decided, like every check, from the latest committed catalog.
@@ -654,11 +655,32 @@ holdings_missing(PG_FUNCTION_ARGS)
 	{
 		pg_uuid_t  *grantees = palloc(sizeof(pg_uuid_t) * (h->nteams + 1));
 		HeldGrant  *grants;
+		HeldGrant  *owned;
 		int			ngrants;
+		int			nowned;
 
 		grantees[0] = *holder;
 		memcpy(grantees + 1, h->teams, sizeof(pg_uuid_t) * h->nteams);
 		ngrants = CatalogPrincipalGrants(grantees, h->nteams + 1, &grants);
+
+		/*
+		 * What it owns where it is a member: ownership gives every action
+		 * there (the share bit needs no special case, it is one of them).
+		 */
+		nowned = CatalogOwnedResources(holder, &owned);
+		grants = repalloc(grants, sizeof(HeldGrant) * Max(ngrants + nowned, 1));
+		for (int o = 0; o < nowned; o++)
+		{
+			bool		in_tenant = false;
+
+			for (int t = 0; t < h->ntenants && !in_tenant; t++)
+				in_tenant = UuidEquals(&h->tenants[t], &owned[o].tenant);
+			if (in_tenant)
+			{
+				owned[o].actions = RBAC_SHAREABLE;
+				grants[ngrants++] = owned[o];
+			}
+		}
 		for (int g = 0; g < ngrants; g++)
 		{
 			uint8		wanted = grants[g].actions | RBAC_BIT(RBAC_SHARE);

@@ -101,6 +101,8 @@ IdentitySubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 				principal_id = top->id;
 			}
 			saved_principals = top->next;
+			/* millions of savepoints in one transaction must not pile up */
+			pfree(top);
 			break;
 		default:
 			break;

@@ -163,3 +163,79 @@ principal_tenants(PG_FUNCTION_ARGS)
 	p = CatalogGetPrincipal(PG_GETARG_UUID_P(0));
 	PG_RETURN_ARRAYTYPE_P(UuidArrayOf(p->tenants, p->ntenants));
 }
+
+/*
+ * The removals of the management API, run against the latest committed
+ * catalog (CatalogExecuteWrite): in a REPEATABLE READ transaction a row a
+ * concurrent commit added (a role granted, a member added, a share given)
+ * is found too, and fails the call with 40001 instead of surviving the
+ * removal unseen.  Each removal is a fixed list of statements over
+ * ($1, $2, $3).
+ */
+typedef struct Removal
+{
+	const char *name;
+	int			nsql;
+	const char *sql[4];
+} Removal;
+
+static const Removal removals[] = {
+	{"org_member", 4, {
+			"DELETE FROM zenml_rbac.team_member m USING zenml_rbac.principal t"
+			" WHERE t.id = m.team_id AND t.org_id = $1 AND m.member_id = $2 AND $3 IS NULL",
+			"DELETE FROM zenml_rbac.tenant_role_assignment a USING zenml_rbac.tenant t"
+			" WHERE t.id = a.tenant_id AND t.org_id = $1 AND a.principal_id = $2 AND $3 IS NULL",
+			"DELETE FROM zenml_rbac.resource_grant g USING zenml_rbac.tenant t"
+			" WHERE t.id = g.tenant_id AND t.org_id = $1 AND g.principal_id = $2 AND $3 IS NULL",
+			"DELETE FROM zenml_rbac.org_role_assignment m"
+			" WHERE m.org_id = $1 AND m.principal_id = $2 AND $3 IS NULL"}},
+	{"tenant_role", 1, {
+			"DELETE FROM zenml_rbac.tenant_role_assignment a"
+			" WHERE a.tenant_id = $1 AND a.principal_id = $2 AND a.role_id = $3"}},
+	{"team_member", 1, {
+			"DELETE FROM zenml_rbac.team_member m"
+			" WHERE m.team_id = $1 AND m.member_id = $2 AND $3 IS NULL"}},
+};
+
+static int
+FindRemoval(const char *what)
+{
+	for (int r = 0; r < (int) lengthof(removals); r++)
+		if (strcmp(removals[r].name, what) == 0)
+			return r;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown removal \"%s\"", what)));
+	return 0;
+}
+
+PG_FUNCTION_INFO_V1(remove_latest);
+
+/* _remove(what text, a uuid, b uuid, c uuid): one of the removals above. */
+Datum
+remove_latest(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plans[lengthof(removals)][4];
+	static const Oid types[3] = {UUIDOID, UUIDOID, UUIDOID};
+	int			r;
+	CatalogAccess access;
+	Datum		args[3];
+	char		nulls[4] = {' ', ' ', ' ', '\0'};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_VOID();
+	r = FindRemoval(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	for (int i = 0; i < 3; i++)
+	{
+		args[i] = PG_ARGISNULL(i + 1) ? (Datum) 0 : PG_GETARG_DATUM(i + 1);
+		if (PG_ARGISNULL(i + 1))
+			nulls[i] = 'n';
+	}
+	CatalogEnsureFresh();
+	BeginCatalogAccess(&access);
+	for (int s = 0; s < removals[r].nsql; s++)
+		CatalogExecuteWriteNulls(&plans[r][s], removals[r].sql[s], 3, types, args, nulls,
+								 SPI_OK_DELETE);
+	EndCatalogAccess(&access);
+	PG_RETURN_VOID();
+}

@@ -93,7 +93,10 @@ RbacExecutorFinish(QueryDesc *queryDesc)
 	PG_END_TRY();
 }
 
-/* DECLARE ... WITH HOLD: the acting principal must not outlive its transaction in it. */
+/*
+ * DECLARE ... WITH HOLD: the acting principal must not outlive its
+ * transaction in it.  FETCH: a new statement for the cache.
+ */
 static void
 RbacProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				   ProcessUtilityContext context, ParamListInfo params,
@@ -104,6 +107,17 @@ RbacProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 	if (IsA(stmt, DeclareCursorStmt) &&
 		(((DeclareCursorStmt *) stmt)->options & CURSOR_OPT_HOLD))
 		IdentityNoteHoldableCursor();
+
+	/*
+	 * A FETCH runs the cursor's query further (its policies' arrays are
+	 * computed at the first one): like a statement, it decides from what is
+	 * committed when it starts, not when the cursor was declared.
+	 */
+	if (IsA(stmt, FetchStmt) && executor_depth == 0)
+	{
+		rbac_statement_counter++;
+		CatalogStatementStart();
+	}
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 							queryEnv, dest, qc);

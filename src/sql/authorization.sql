@@ -267,6 +267,16 @@ CREATE TYPE zenml_rbac._tenant_members_before AS (tenant_id uuid, members uuid[]
 COMMENT ON TYPE zenml_rbac._tenant_members_before IS
     'Internal: the members of a tenant among some principals, taken before a change.';
 
+-- The removals (org_member: org, principal; tenant_role: tenant, principal,
+-- role; team_member: team, member), against the latest committed catalog: in
+-- REPEATABLE READ a row a concurrent commit added fails the call (40001)
+-- instead of surviving the removal unseen.
+CREATE FUNCTION zenml_rbac._remove(what text, a uuid, b uuid, c uuid) RETURNS void
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'remove_latest';
+COMMENT ON FUNCTION zenml_rbac._remove(text, uuid, uuid, uuid) IS
+    'Internal: removes an org member''s rows, a tenant role assignment or a team membership, found in the latest committed catalog (40001 for a row a REPEATABLE READ transaction cannot see).';
+
 -- Called after a change with the members from before it: whoever stopped
 -- being a member loses every share it held in the tenant.
 CREATE FUNCTION zenml_rbac._drop_departed_grants(tenant uuid, members_before uuid[]) RETURNS void

@@ -93,13 +93,18 @@ BEGIN
         RAISE EXCEPTION 'unknown organization role "%"', left(role, 64)
             USING ERRCODE = '22023', HINT = 'Valid roles are: org_admin, org_editor, org_viewer.';
     END IF;
-    SELECT p.kind, p.org_id INTO v_kind, v_porg FROM zenml_rbac.principal p WHERE p.id = principal;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'principal % does not exist', principal USING ERRCODE = '22023';
+    -- whoever may change no member learns nothing about the principal first
+    IF v_actor IS NOT NULL AND NOT zenml_rbac.rbac_org_can(v_actor, org, 'member', 'create')
+       AND NOT zenml_rbac.rbac_org_can(v_actor, org, 'member', 'update') THEN
+        PERFORM zenml_rbac._require_org(v_actor, org, 'member', 'update', 'change a member''s role');
     END IF;
-    IF v_porg IS NOT NULL AND v_porg <> org THEN
-        RAISE EXCEPTION '% belongs to another organization', zenml_rbac._principal_label(principal)
-            USING ERRCODE = '22023';
+    SELECT p.kind, p.org_id INTO v_kind, v_porg FROM zenml_rbac.principal p WHERE p.id = principal;
+    IF NOT FOUND OR (v_porg IS NOT NULL AND v_porg <> org) THEN
+        -- another organization's service account or team is named like a missing one
+        RAISE EXCEPTION 'the principal cannot be a member of organization "%"',
+            (SELECT o.name FROM zenml_rbac.organization o WHERE o.id = org)
+            USING ERRCODE = '22023',
+                  DETAIL = format('Principal %s is no user, nor a service account or team of this organization.', principal);
     END IF;
     SELECT m.role INTO v_current FROM zenml_rbac.org_role_assignment m
      WHERE m.org_id = org AND m.principal_id = principal;
@@ -125,33 +130,22 @@ CREATE FUNCTION zenml_rbac.remove_org_member(org uuid, principal uuid) RETURNS v
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_actor uuid := zenml_rbac._acting_principal();
-    v_current text;
     v_before zenml_rbac._tenant_members_before;
     v_snapshot zenml_rbac._tenant_members_before[];
 BEGIN
     PERFORM zenml_rbac._lock_org(org);
     PERFORM zenml_rbac._not_null('principal', principal);
     PERFORM zenml_rbac._require_org(v_actor, org, 'member', 'delete', 'remove a member');
-    SELECT m.role INTO v_current FROM zenml_rbac.org_role_assignment m
-     WHERE m.org_id = org AND m.principal_id = principal;
-    IF v_current = 'org_admin' THEN
+    -- org_admin held directly or through a team: removing it needs org_admin
+    IF EXISTS (SELECT FROM zenml_rbac._holdings_missing(v_actor, principal, org, true) m
+                WHERE m.tenant_id IS NULL AND m.missing = 'org_admin') THEN
         PERFORM zenml_rbac._require_org_admin(v_actor, org, 'remove an org_admin');
     END IF;
     -- a team leaving takes its tenant roles from its members: those who
     -- thereby leave a tenant lose their shares there
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
       FROM zenml_rbac._team_tenants(principal, zenml_rbac._with_team_members(ARRAY[principal])) s;
-    DELETE FROM zenml_rbac.team_member m
-     USING zenml_rbac.principal t
-     WHERE t.id = m.team_id AND t.org_id = org AND m.member_id = principal;
-    DELETE FROM zenml_rbac.tenant_role_assignment a
-     USING zenml_rbac.tenant t
-     WHERE t.id = a.tenant_id AND t.org_id = org AND a.principal_id = principal;
-    DELETE FROM zenml_rbac.resource_grant g
-     USING zenml_rbac.tenant t
-     WHERE t.id = g.tenant_id AND t.org_id = org AND g.principal_id = principal;
-    DELETE FROM zenml_rbac.org_role_assignment m
-     WHERE m.org_id = org AND m.principal_id = principal;
+    PERFORM zenml_rbac._remove('org_member', org, principal, NULL);
     FOREACH v_before IN ARRAY v_snapshot LOOP
         PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
     END LOOP;

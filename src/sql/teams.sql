@@ -64,7 +64,7 @@ DECLARE
 BEGIN
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
       FROM zenml_rbac._team_tenants(team, ARRAY[principal]) s;
-    DELETE FROM zenml_rbac.team_member m WHERE m.team_id = team AND m.member_id = principal;
+    PERFORM zenml_rbac._remove('team_member', team, principal, NULL);
     FOREACH v_before IN ARRAY v_snapshot LOOP
         PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
     END LOOP;

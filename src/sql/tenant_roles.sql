@@ -42,8 +42,7 @@ BEGIN
     END IF;
     v_affected := zenml_rbac._with_team_members(ARRAY[principal]);
     v_before := zenml_rbac._tenant_members(tenant, v_affected);
-    DELETE FROM zenml_rbac.tenant_role_assignment a
-     WHERE a.tenant_id = tenant AND a.principal_id = principal AND a.role_id = v_role;
+    PERFORM zenml_rbac._remove('tenant_role', tenant, principal, v_role);
     PERFORM zenml_rbac._drop_departed_grants(tenant, v_before);
 END
 $$;

@@ -137,6 +137,16 @@ CREATE OR REPLACE FUNCTION zenml_rbac._principal_tenants(principal uuid) RETURNS
 COMMENT ON FUNCTION zenml_rbac._principal_tenants(uuid) IS
     'Internal: the tenants a principal is a member of now, through its own roles or its teams'' (latest committed catalog).';
 
+-- The removals (org_member: org, principal; tenant_role: tenant, principal,
+-- role; team_member: team, member), against the latest committed catalog: in
+-- REPEATABLE READ a row a concurrent commit added fails the call (40001)
+-- instead of surviving the removal unseen.
+CREATE OR REPLACE FUNCTION zenml_rbac._remove(what text, a uuid, b uuid, c uuid) RETURNS void
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'remove_latest';
+COMMENT ON FUNCTION zenml_rbac._remove(text, uuid, uuid, uuid) IS
+    'Internal: removes an org member''s rows, a tenant role assignment or a team membership, found in the latest committed catalog (40001 for a row a REPEATABLE READ transaction cannot see).';
+
 -- Called after a change with the members from before it: whoever stopped
 -- being a member loses every share it held in the tenant.
 CREATE OR REPLACE FUNCTION zenml_rbac._drop_departed_grants(tenant uuid, members_before uuid[]) RETURNS void
@@ -207,37 +217,74 @@ $$;
 COMMENT ON FUNCTION zenml_rbac.create_organization(text) IS
     'Creates an organization; a user creating it becomes its org_admin. Allowed to the system and to active users.';
 
+CREATE OR REPLACE FUNCTION zenml_rbac.set_org_role(org uuid, principal uuid, role text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_kind text;
+    v_porg uuid;
+    v_current text;
+BEGIN
+    PERFORM zenml_rbac._lock_org(org);
+    PERFORM zenml_rbac._not_null('principal', principal);
+    PERFORM zenml_rbac._not_null('role', role);
+    IF role NOT IN ('org_admin', 'org_editor', 'org_viewer') THEN
+        RAISE EXCEPTION 'unknown organization role "%"', left(role, 64)
+            USING ERRCODE = '22023', HINT = 'Valid roles are: org_admin, org_editor, org_viewer.';
+    END IF;
+    -- whoever may change no member learns nothing about the principal first
+    IF v_actor IS NOT NULL AND NOT zenml_rbac.rbac_org_can(v_actor, org, 'member', 'create')
+       AND NOT zenml_rbac.rbac_org_can(v_actor, org, 'member', 'update') THEN
+        PERFORM zenml_rbac._require_org(v_actor, org, 'member', 'update', 'change a member''s role');
+    END IF;
+    SELECT p.kind, p.org_id INTO v_kind, v_porg FROM zenml_rbac.principal p WHERE p.id = principal;
+    IF NOT FOUND OR (v_porg IS NOT NULL AND v_porg <> org) THEN
+        -- another organization's service account or team is named like a missing one
+        RAISE EXCEPTION 'the principal cannot be a member of organization "%"',
+            (SELECT o.name FROM zenml_rbac.organization o WHERE o.id = org)
+            USING ERRCODE = '22023',
+                  DETAIL = format('Principal %s is no user, nor a service account or team of this organization.', principal);
+    END IF;
+    SELECT m.role INTO v_current FROM zenml_rbac.org_role_assignment m
+     WHERE m.org_id = org AND m.principal_id = principal;
+    IF v_current IS NULL THEN
+        PERFORM zenml_rbac._require_org(v_actor, org, 'member', 'create', 'add a member');
+    ELSE
+        PERFORM zenml_rbac._require_org(v_actor, org, 'member', 'update', 'change a member''s role');
+    END IF;
+    IF role = 'org_admin' OR v_current = 'org_admin' THEN
+        PERFORM zenml_rbac._require_org_admin(v_actor, org,
+            CASE WHEN role = 'org_admin' THEN 'grant org_admin' ELSE 'revoke org_admin' END);
+    END IF;
+    INSERT INTO zenml_rbac.org_role_assignment AS m (org_id, principal_id, role)
+    VALUES (org, principal, role)
+    ON CONFLICT (org_id, principal_id) DO UPDATE SET role = excluded.role
+        WHERE m.role IS DISTINCT FROM excluded.role;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.set_org_role(uuid, uuid, text) IS
+    'Makes the principal a member of the organization with this role, replacing its previous one. Needs member:create (new member) or member:update; to or from org_admin needs org_admin.';
+
 CREATE OR REPLACE FUNCTION zenml_rbac.remove_org_member(org uuid, principal uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_actor uuid := zenml_rbac._acting_principal();
-    v_current text;
     v_before zenml_rbac._tenant_members_before;
     v_snapshot zenml_rbac._tenant_members_before[];
 BEGIN
     PERFORM zenml_rbac._lock_org(org);
     PERFORM zenml_rbac._not_null('principal', principal);
     PERFORM zenml_rbac._require_org(v_actor, org, 'member', 'delete', 'remove a member');
-    SELECT m.role INTO v_current FROM zenml_rbac.org_role_assignment m
-     WHERE m.org_id = org AND m.principal_id = principal;
-    IF v_current = 'org_admin' THEN
+    -- org_admin held directly or through a team: removing it needs org_admin
+    IF EXISTS (SELECT FROM zenml_rbac._holdings_missing(v_actor, principal, org, true) m
+                WHERE m.tenant_id IS NULL AND m.missing = 'org_admin') THEN
         PERFORM zenml_rbac._require_org_admin(v_actor, org, 'remove an org_admin');
     END IF;
     -- a team leaving takes its tenant roles from its members: those who
     -- thereby leave a tenant lose their shares there
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
       FROM zenml_rbac._team_tenants(principal, zenml_rbac._with_team_members(ARRAY[principal])) s;
-    DELETE FROM zenml_rbac.team_member m
-     USING zenml_rbac.principal t
-     WHERE t.id = m.team_id AND t.org_id = org AND m.member_id = principal;
-    DELETE FROM zenml_rbac.tenant_role_assignment a
-     USING zenml_rbac.tenant t
-     WHERE t.id = a.tenant_id AND t.org_id = org AND a.principal_id = principal;
-    DELETE FROM zenml_rbac.resource_grant g
-     USING zenml_rbac.tenant t
-     WHERE t.id = g.tenant_id AND t.org_id = org AND g.principal_id = principal;
-    DELETE FROM zenml_rbac.org_role_assignment m
-     WHERE m.org_id = org AND m.principal_id = principal;
+    PERFORM zenml_rbac._remove('org_member', org, principal, NULL);
     FOREACH v_before IN ARRAY v_snapshot LOOP
         PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
     END LOOP;
@@ -245,6 +292,29 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac.remove_org_member(uuid, uuid) IS
     'Removes the principal from the organization: its org role, team memberships, tenant roles and shares there. Owned resources keep their owner. Needs member:delete; removing an org_admin needs org_admin.';
+
+CREATE OR REPLACE FUNCTION zenml_rbac.revoke_tenant_role(tenant uuid, principal uuid, role text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_actor uuid := zenml_rbac._acting_principal();
+    v_tenant record := zenml_rbac._lock_tenant(tenant);
+    v_role uuid := zenml_rbac._tenant_role(tenant, role);
+    v_affected uuid[];
+    v_before uuid[];
+BEGIN
+    PERFORM zenml_rbac._not_null('principal', principal);
+    IF NOT zenml_rbac._is_org_admin(v_actor, v_tenant.org_id) THEN
+        PERFORM zenml_rbac._require_tenant(v_actor, tenant, 'member', ARRAY['update', 'delete'],
+                                           format('revoke role "%s"', role));
+    END IF;
+    v_affected := zenml_rbac._with_team_members(ARRAY[principal]);
+    v_before := zenml_rbac._tenant_members(tenant, v_affected);
+    PERFORM zenml_rbac._remove('tenant_role', tenant, principal, v_role);
+    PERFORM zenml_rbac._drop_departed_grants(tenant, v_before);
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac.revoke_tenant_role(uuid, uuid, text) IS
+    'Takes a tenant role back; whoever stops being a member of the tenant (the principal, or members of a team) loses its shares there. Needs member:update or member:delete, unless org_admin.';
 
 CREATE OR REPLACE FUNCTION zenml_rbac._team_org(team uuid) RETURNS uuid
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -279,6 +349,25 @@ RETURNS SETOF zenml_rbac._tenant_members_before LANGUAGE sql STABLE SET search_p
 $$;
 COMMENT ON FUNCTION zenml_rbac._team_tenants(uuid, uuid[]) IS
     'Internal: tenants where the team holds a role, and which of the principals are members there now.';
+
+-- A member leaves a team: where that ends its membership of a tenant, its
+-- shares there go (the membership transition).
+CREATE OR REPLACE FUNCTION zenml_rbac._leave_team(team uuid, principal uuid) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_before zenml_rbac._tenant_members_before;
+    v_snapshot zenml_rbac._tenant_members_before[];
+BEGIN
+    SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
+      FROM zenml_rbac._team_tenants(team, ARRAY[principal]) s;
+    PERFORM zenml_rbac._remove('team_member', team, principal, NULL);
+    FOREACH v_before IN ARRAY v_snapshot LOOP
+        PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION zenml_rbac._leave_team(uuid, uuid) IS
+    'Internal: removes a team member, dropping its shares in tenants it thereby leaves.';
 
 CREATE OR REPLACE FUNCTION zenml_rbac.delete_team(team uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -780,5 +869,6 @@ REVOKE ALL ON FUNCTION
     zenml_rbac._jwt_verify(text),
     zenml_rbac._warn_taken_names(text),
     zenml_rbac._principal_active(uuid),
-    zenml_rbac._principal_tenants(uuid)
+    zenml_rbac._principal_tenants(uuid),
+    zenml_rbac._remove(text, uuid, uuid, uuid)
     FROM PUBLIC;
