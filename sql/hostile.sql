@@ -596,7 +596,7 @@ SELECT p.oid::regprocedure AS trigger_function, (pg_temp.hx_try(format('SELECT %
   FROM pg_proc p
  WHERE p.pronamespace = 'zenml_rbac'::regnamespace
    AND p.prorettype IN ('trigger'::regtype, 'event_trigger'::regtype)
- ORDER BY 1::text COLLATE "C";
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 -- ---------------------------------------------------------------------
 -- Invalid UTF-8.  In a UTF8 database the server refuses every way of

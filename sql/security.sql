@@ -128,11 +128,11 @@ RESET SESSION AUTHORIZATION;
 CREATE FUNCTION regress_sec.whoami(int) RETURNS uuid LANGUAGE sql PARALLEL SAFE
     AS 'SELECT zenml_rbac.current_principal()';
 CREATE TABLE regress_sec.many AS SELECT g FROM generate_series(1, 1000) g;
-SET force_parallel_mode = on;
+DO $$BEGIN PERFORM set_config(CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', false); END$$;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SELECT count(regress_sec.whoami(g)) FROM regress_sec.many;
-RESET force_parallel_mode;
+DO $$BEGIN PERFORM set_config(CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'off', false); END$$;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 

@@ -337,7 +337,7 @@ BeginStatement(void)
 	CatalogReleaseStatementSnapshot();
 	AcceptInvalidationMessages();
 	snapshot_statement = rbac_statement_counter;
-	snapshot_lxid = MyProc->lxid;
+	snapshot_lxid = RbacMyLocalXid();
 	if (IsInParallelMode())
 		return;					/* no new snapshot may be taken; see RunQuery */
 	statement_snapshot = RegisterSnapshotOnOwner(GetLatestSnapshot(),
@@ -377,11 +377,11 @@ CatalogEnsureFresh(void)
 	 * statement may take no new lock and so never look -- so a change
 	 * committed elsewhere is seen from our next statement on.
 	 */
-	if (MyProc->lxid != seen_lxid || rbac_statement_counter != seen_statement)
+	if (RbacMyLocalXid() != seen_lxid || rbac_statement_counter != seen_statement)
 	{
-		if (snapshot_statement != rbac_statement_counter || snapshot_lxid != MyProc->lxid)
+		if (snapshot_statement != rbac_statement_counter || snapshot_lxid != RbacMyLocalXid())
 			BeginStatement();
-		seen_lxid = MyProc->lxid;
+		seen_lxid = RbacMyLocalXid();
 		seen_statement = rbac_statement_counter;
 		if (loaded_with_old_snapshot)
 		{

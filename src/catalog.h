@@ -4,8 +4,8 @@
  *     principal, one role chain, one resource at a time) and reset wholesale
  *     by relcache invalidations of the catalog tables.
  */
-#ifndef CATALOG_H
-#define CATALOG_H
+#ifndef ZENML_RBAC_CATALOG_H
+#define ZENML_RBAC_CATALOG_H
 
 #include "executor/spi.h"
 
@@ -182,4 +182,4 @@ extern void CatalogRefreshAfterLock(void);
 extern void CatalogRelcacheCallback(Datum arg, Oid relid);
 extern void CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes);
 
-#endif							/* CATALOG_H */
+#endif							/* ZENML_RBAC_CATALOG_H */

@@ -285,7 +285,7 @@ CheckSignature(const JwkFields *key, const TokenParts *t)
  * ------------------------------------------------------------------------
  */
 
-static void pg_attribute_noreturn()
+pg_noreturn static void
 Refuse(const char *why, const TokenParts *t)
 {
 	AuditLogTokenRefusal(why, t ? t->iss : NULL, t ? t->sub : NULL);

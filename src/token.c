@@ -15,6 +15,8 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
+#include "compat.h"
+
 #include "token.h"
 
 /* Deeper JSON than this is refused before parsing (we read depth 2). */
@@ -175,7 +177,7 @@ ClassifyField(ClaimWalk *w, const char *name)
 	return CLAIM_OTHER;
 }
 
-static void
+static JsonActionResult
 WalkObjectStart(void *state)
 {
 	ClaimWalk  *w = state;
@@ -183,9 +185,10 @@ WalkObjectStart(void *state)
 	if (w->depth == 1 && w->field != CLAIM_OTHER)
 		Fail(w, "a claim we read is an object");
 	w->depth++;
+	return JSON_ACTION_OK;
 }
 
-static void
+static JsonActionResult
 WalkArrayStart(void *state)
 {
 	ClaimWalk  *w = state;
@@ -198,24 +201,26 @@ WalkArrayStart(void *state)
 			 w->field != CLAIM_GROUPS)
 		Fail(w, "a claim we read is an array");
 	w->depth++;
+	return JSON_ACTION_OK;
 }
 
-static void
+static JsonActionResult
 WalkEnd(void *state)
 {
 	((ClaimWalk *) state)->depth--;
+	return JSON_ACTION_OK;
 }
 
-static void
+static JsonActionResult
 WalkField(void *state, char *fname, bool isnull)
 {
 	ClaimWalk  *w = state;
 
 	if (w->depth != 1)
-		return;
+		return JSON_ACTION_OK;
 	w->field = ClassifyField(w, fname);
 	if (w->field == CLAIM_OTHER)
-		return;
+		return JSON_ACTION_OK;
 	/* a name given twice would mean whatever each reader decides */
 	if (w->seen[w->field])
 		Fail(w, "a claim appears twice");
@@ -227,6 +232,7 @@ WalkField(void *state, char *fname, bool isnull)
 		w->out->has_groups = true;
 		w->out->ngroups = 0;
 	}
+	return JSON_ACTION_OK;
 }
 
 static void
@@ -254,7 +260,7 @@ NumberValue(const char *token, double *out)
 	return true;
 }
 
-static void
+static JsonActionResult
 WalkScalar(void *state, char *token, JsonTokenType type)
 {
 	ClaimWalk  *w = state;
@@ -263,10 +269,10 @@ WalkScalar(void *state, char *token, JsonTokenType type)
 	if (w->depth == 0)
 	{
 		Fail(w, "not a JSON object");
-		return;
+		return JSON_ACTION_OK;
 	}
 	if (w->field == CLAIM_OTHER)
-		return;
+		return JSON_ACTION_OK;
 	if (w->depth == 2)
 	{
 		/* an element of aud or groups (others were refused at array start) */
@@ -276,10 +282,10 @@ WalkScalar(void *state, char *token, JsonTokenType type)
 			AppendItem(w, &out->naud, &out->aud, token);
 		else
 			AppendItem(w, &out->ngroups, &out->groups, token);
-		return;
+		return JSON_ACTION_OK;
 	}
 	if (w->depth != 1)
-		return;
+		return JSON_ACTION_OK;
 	switch (w->field)
 	{
 		case CLAIM_EXP:
@@ -291,7 +297,7 @@ WalkScalar(void *state, char *token, JsonTokenType type)
 				if (type != JSON_TOKEN_NUMBER || !NumberValue(token, &v))
 				{
 					Fail(w, "a time claim is not a number");
-					return;
+					return JSON_ACTION_OK;
 				}
 				if (w->field == CLAIM_EXP)
 				{
@@ -308,18 +314,18 @@ WalkScalar(void *state, char *token, JsonTokenType type)
 					out->has_iat = true;
 					out->iat = v;
 				}
-				return;
+				return JSON_ACTION_OK;
 			}
 		case CLAIM_CRIT:
 			Fail(w, "crit header");	/* no extension is understood */
-			return;
+			return JSON_ACTION_OK;
 		default:
 			break;
 	}
 	if (type != JSON_TOKEN_STRING)
 	{
 		Fail(w, "a claim we read is not a string");
-		return;
+		return JSON_ACTION_OK;
 	}
 	switch (w->field)
 	{
@@ -342,6 +348,7 @@ WalkScalar(void *state, char *token, JsonTokenType type)
 			Fail(w, "a claim array is a string");	/* groups must be an array */
 			break;
 	}
+	return JSON_ACTION_OK;
 }
 
 /* Decodes one part and walks its JSON object; NULL or the problem. */
@@ -377,7 +384,7 @@ ReadPart(const char *b64, size_t len, bool header, const char *groups_claim, Tok
 	sem.array_end = WalkEnd;
 	sem.object_field_start = WalkField;
 	sem.scalar = WalkScalar;
-	lex = makeJsonLexContextCstringLen((char *) json, (int) n, PG_UTF8, true);
+	lex = RbacJsonLexer((char *) json, n, PG_UTF8, true);
 	if (pg_parse_json(lex, &sem) != JSON_SUCCESS)
 		return header ? "header is not JSON" : "payload is not JSON";
 	return walk.error;

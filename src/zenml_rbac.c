@@ -57,16 +57,15 @@ RbacExecutorStart(QueryDesc *queryDesc, int eflags)
 }
 
 static void
-RbacExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
-				bool execute_once)
+RbacExecutorRun(RBAC_EXECUTOR_RUN_PARAMS)
 {
 	executor_depth++;
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(RBAC_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(RBAC_EXECUTOR_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{

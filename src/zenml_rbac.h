@@ -9,6 +9,8 @@
 #include "postgres.h"
 #include "utils/uuid.h"
 
+#include "compat.h"
+
 /* The five actions; a permission set holds one byte of these bits per type. */
 typedef enum RbacAction
 {

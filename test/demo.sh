@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 . test/lib/setup.sh
 ensure_packages
 build_and_install >/dev/null
-exec pg_virtualenv -v 15 psql -X -q -v ON_ERROR_STOP=1 -f test/demo.sql
+exec pg_virtualenv -t -v 15 psql -X -q -v ON_ERROR_STOP=1 -f test/demo.sql

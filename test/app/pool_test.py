@@ -91,6 +91,7 @@ class Principal:
         self.key = key                  # API key of a service account
         self.roles = {}                 # tenant -> role name (one per tenant)
         self.special = special          # 'share-only', 'former', 'blind-owner', None
+        self.admin_of = set()           # organizations where it is org_admin
 
     def perms(self, tenant):
         role = self.roles.get(tenant)
@@ -410,7 +411,7 @@ def build_fixture(model, rng):
     U[4].roles = {T["acme/prod"]: "editor", T["globex/research"]: "viewer"}
     U[5].special, U[5].orgs = "blind-owner", {"acme"}
     U[5].roles = {T["acme/staging"]: "editor", T["acme/dev"]: "viewer"}
-    U[6].orgs = {"globex"}                       # org_admin of globex, no tenant role
+    U[6].orgs = U[6].admin_of = {"globex"}       # org_admin of globex, no tenant role
     U[7].orgs, U[7].roles = {"acme", "globex"}, {T["acme/prod"]: "creator", T["globex/prod"]: "creator"}
     U[8].orgs, U[8].roles = {"acme", "globex"}, {t: "viewer" for t in fx.tenants}
     U[9].orgs, U[9].roles = {"acme", "globex"}, {t: "editor" for t in fx.tenants}
@@ -630,8 +631,10 @@ def do_share(conn, p, fx, model, stats, rng):
     row = rng.choice(mine if mine and rng.random() < 0.7 else rows)
     targets = [t for t in fx.share_targets[fx.tenant_org[tenant]] if t is not p]
     target = rng.choice(targets)
-    sure = model.can(p, row, "share", pending=False) and model.can(p, row, "read", pending=False)
-    maybe = model.can(p, row, "share", pending=True) and model.can(p, row, "read", pending=True)
+    # org admins are exempt from the no-escalation rule: they may share anything
+    admin = fx.tenant_org[tenant] in p.admin_of
+    sure = admin or (model.can(p, row, "share", pending=False) and model.can(p, row, "read", pending=False))
+    maybe = admin or (model.can(p, row, "share", pending=True) and model.can(p, row, "read", pending=True))
     share = model.add_share(row, target.id)
     with conn.cursor() as cur:
         pid = identify(cur, p, stats)

@@ -5,10 +5,10 @@ passed=0
 failed=0
 log=$(mktemp -d)
 
-tally_regress() {     # pg_regress / pg_isolation_regress output
+tally_regress() {     # pg_regress / pg_isolation_regress output (TAP-like since 16)
     local ok bad
-    ok=$(grep -cE '\.\.\. ok' "$1" || true)
-    bad=$(grep -cE '\.\.\. FAILED' "$1" || true)
+    ok=$(grep -cE '\.\.\. ok|^ok [0-9]+ ' "$1" || true)
+    bad=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ ' "$1" || true)
     passed=$((passed + ok)); failed=$((failed + bad))
     echo "  $2: $ok passed, $bad failed"
 }

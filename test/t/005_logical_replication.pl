@@ -315,7 +315,8 @@ $app1->safe_psql($db, q{SELECT zenml_rbac.create_user('u10')});
 my $log_offset = -s $app1->logfile;
 $control->safe_psql($db, q{SELECT zenml_rbac.create_user('u10')});
 $control->safe_psql($db, q{SELECT zenml_rbac.create_user('u11')});
-$app1->wait_for_log(qr/duplicate key value violates unique constraint "principal_user_name"/, $log_offset);
+# 18 reports it as a conflict: "Key already exists in unique index ..."
+$app1->wait_for_log(qr/(?:duplicate key value violates unique constraint|Key already exists in unique index) "principal_user_name"/, $log_offset);
 pass('app1: the apply worker fails on the name u10 was given locally');
 $app2->poll_query_until($db, q{SELECT count(*) = 1 FROM zenml_rbac.principal WHERE name = 'u11'})
   or die 'app2 did not get u11';
