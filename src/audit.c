@@ -56,6 +56,7 @@
 #include "identity.h"
 
 bool		rbac_log_denials = false;
+int			rbac_log_denials_per_statement = 100;
 
 /* The columns of zenml_rbac.audit_log, in table (and hash) order. */
 enum
@@ -1233,6 +1234,32 @@ AppendLogValue(StringInfo buf, const char *key, const char *value, size_t max)
 static void
 EmitDenial(StringInfo buf)
 {
+	static uint64 statement = 0;
+	static int	lines = 0;
+
+	/*
+	 * At most zenml_rbac.log_denials_per_statement lines per top-level
+	 * statement (a function's or DO block's loop is inside one), then one
+	 * saying the rest go unlogged: any role may ask rbac_can() millions of
+	 * times in one statement.
+	 */
+	if (statement != rbac_statement_counter)
+	{
+		statement = rbac_statement_counter;
+		lines = 0;
+	}
+	if (rbac_log_denials_per_statement > 0 && lines >= rbac_log_denials_per_statement)
+	{
+		if (lines++ == rbac_log_denials_per_statement)
+			ereport(LOG,
+					(errmsg("zenml_rbac: more than %d denials in this statement; the rest are not logged",
+							rbac_log_denials_per_statement),
+					 errhidestmt(true),
+					 errhidecontext(true)));
+		pfree(buf->data);
+		return;
+	}
+	lines++;
 	ereport(LOG,
 			(errmsg("zenml_rbac denied: %s", buf->data),
 			 errhidestmt(true),

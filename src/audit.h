@@ -9,6 +9,7 @@
 
 /* zenml_rbac.log_denials */
 extern bool rbac_log_denials;
+extern int	rbac_log_denials_per_statement;
 
 extern void AuditXactCallback(XactEvent event, void *arg);
 extern void AuditSubXactCallback(SubXactEvent event, SubTransactionId mySubid,

@@ -170,6 +170,13 @@ _PG_init(void)
 							 false,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("zenml_rbac.log_denials_per_statement",
+							"Denial lines one top-level statement writes at most; then one line says the rest are not logged.",
+							"0 means no limit.",
+							&rbac_log_denials_per_statement,
+							100, 0, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("zenml_rbac.jwt_leeway",
 							"Seconds of clock skew allowed when checking a token's exp, nbf and iat.",
 							NULL,

@@ -338,13 +338,21 @@ ok(@all_entries > 0 && !grep({ $_->{malformed} } @all_entries), 'every entry has
 my $flood = "SELECT count(*) FROM generate_series(1, 2000) g"
   . " WHERE zenml_rbac.rbac_can(repeat('p', 49999 + sign(g)::int), repeat('t', 50000), 'pipeline', 'delete')";
 my $offset = -s $node->logfile;
-($entries, $rc, $out) = denials("$flood;");
+($entries, $rc, $out) = denials("SET zenml_rbac.log_denials_per_statement = 0; $flood;");
 my $grown = (-s $node->logfile) - $offset;
 is($out, '0', 'the flood is 2,000 denied checks');
-is(scalar @$entries, 2000, 'each logs its entry');
+is(scalar @$entries, 2000, 'with no per-statement limit each logs its entry');
 is(scalar(grep { $_->{principal} eq ('p' x 256) . '...' && $_->{tenant} eq ('t' x 256) . '...' } @$entries), 2000,
 	'every 50 kB value is cut to its first 256 bytes, marked "..."');
 ok($grown < 2000 * 1500, "the log grew by $grown bytes, under 1,500 a line");
+# by default one statement writes at most 100 lines, then one saying so
+my $log;
+($entries, $rc, $out, undef, $log) = denials("$flood;");
+is(scalar @$entries, 100, 'by default a statement logs its first 100 denials');
+is(scalar(() = $log =~ /zenml_rbac: more than 100 denials in this statement; the rest are not logged/g), 1,
+	'and one line saying the rest are not');
+($entries) = denials("$flood; $flood;");
+is(scalar @$entries, 200, 'the limit is per statement');
 my $long_stmt = "$denied /* " . ('s' x 20000) . " */";
 ($entries) = denials("$long_stmt;");
 is(scalar @$entries, 1, 'a 20 kB statement with one denial logs one entry');
