@@ -9,6 +9,7 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -16,6 +17,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -24,6 +26,11 @@
 
 static bool principal_set = false;
 static pg_uuid_t principal_id;
+
+/* An API key used in this transaction, its use recorded at commit (below). */
+static bool key_use_pending = false;
+static pg_uuid_t key_use_id;
+static SubTransactionId key_use_subid;	/* undone if this one rolls back */
 
 /*
  * The last principal set in this transaction, kept when set_principal(NULL)
@@ -81,6 +88,14 @@ IdentitySubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 {
 	SavedPrincipal *top = saved_principals;
 
+	/* a key use noted in a subtransaction goes with it, or to its parent */
+	if (key_use_pending && key_use_subid == mySubid)
+	{
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+			key_use_pending = false;
+		else if (event == SUBXACT_EVENT_COMMIT_SUB)
+			key_use_subid = parentSubid;
+	}
 	switch (event)
 	{
 		case SUBXACT_EVENT_START_SUB:
@@ -121,6 +136,7 @@ IdentityXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			principal_set = false;
 			principal_was_set = false;
+			key_use_pending = false;
 			holdable_cursor_declared = false;
 			loaded_in_this_transaction = false;
 			saved_principals = NULL;	/* freed with TopTransactionContext */
@@ -448,4 +464,71 @@ principal_active(PG_FUNCTION_ARGS)
 	CatalogEnsureFresh();
 	p = CatalogGetPrincipal(PG_GETARG_UUID_P(0));
 	PG_RETURN_BOOL(p->exists && p->active && p->kind != PRINCIPAL_TEAM);
+}
+
+/*
+ * API-key bookkeeping (last_used_at) waits for commit: updating the key's
+ * row in authenticate() would hold its lock for the rest of the
+ * transaction, and a key holder idling in it would hold up revoke_api_key
+ * (and, behind that call's organization lock, the whole organization's
+ * management).  At commit the update takes the row only if nobody holds it
+ * and at most once a minute; a failure there is bookkeeping, never the
+ * transaction's.
+ */
+PG_FUNCTION_INFO_V1(note_key_use);
+
+/* _note_key_use(key uuid): record the key's use when the transaction commits. */
+Datum
+note_key_use(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || RecoveryInProgress() || XactReadOnly)
+		PG_RETURN_VOID();
+	key_use_id = *PG_GETARG_UUID_P(0);
+	key_use_subid = GetCurrentSubTransactionId();
+	key_use_pending = true;
+	PG_RETURN_VOID();
+}
+
+void
+IdentityPreCommit(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	Datum		arg;
+	Oid			type = UUIDOID;
+
+	if (!key_use_pending)
+		return;
+	key_use_pending = false;
+	arg = UUIDPGetDatum(&key_use_id);
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		CatalogAccess access;
+
+		/* past the last statement: the update needs a snapshot of its own */
+		PushActiveSnapshot(GetTransactionSnapshot());
+		BeginCatalogAccess(&access);
+		if (SPI_execute_with_args("UPDATE zenml_rbac.api_key SET last_used_at = pg_catalog.clock_timestamp()"
+								  " WHERE id = (SELECT k.id FROM zenml_rbac.api_key k WHERE k.id = $1"
+								  "  AND (k.last_used_at IS NULL OR k.last_used_at"
+								  "       < pg_catalog.clock_timestamp() - interval '1 minute')"
+								  "  FOR NO KEY UPDATE SKIP LOCKED)",
+								  1, &type, &arg, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "zenml_rbac: recording an API key's use failed");
+		EndCatalogAccess(&access);
+		PopActiveSnapshot();
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		/* e.g. the row changed under REPEATABLE READ: skip the bookkeeping */
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		CatalogAtTransactionEnd();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
 }

@@ -17,6 +17,7 @@ extern void IdentityNoteHoldableCursor(void);
 /* 42501 naming `what` unless the caller is the system (superuser or extension owner). */
 extern void RequireSystem(const char *what);
 extern void IdentityXactCallback(XactEvent event, void *arg);
+extern void IdentityPreCommit(void);
 extern void IdentitySubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);
 

@@ -128,7 +128,10 @@ RbacProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 static void
 RbacXactCallback(XactEvent event, void *arg)
 {
-	/* first: appending queued audit events runs statements of its own */
+	/* first: API-key bookkeeping, a write whose audit capture must be appended too */
+	if (event == XACT_EVENT_PRE_COMMIT)
+		IdentityPreCommit();
+	/* then: appending queued audit events runs statements of its own */
 	AuditXactCallback(event, arg);
 	switch (event)
 	{

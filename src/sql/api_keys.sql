@@ -20,7 +20,7 @@ COMMENT ON COLUMN zenml_rbac.api_key.key_prefix IS
 COMMENT ON COLUMN zenml_rbac.api_key.retired_at IS
     'Set by rotate_api_key: the old key works until then (the retention window).';
 COMMENT ON COLUMN zenml_rbac.api_key.last_used_at IS
-    'Last successful authenticate(), recorded at most once a minute and never on a standby.';
+    'Last successful authenticate(), recorded when its transaction commits, at most once a minute, never on a standby.';
 SELECT pg_catalog.pg_extension_config_dump('zenml_rbac.api_key', '');
 
 CREATE FUNCTION zenml_rbac._new_api_key() RETURNS text
@@ -128,6 +128,12 @@ CREATE FUNCTION zenml_rbac._api_key_lookup(api_key text, OUT key_id uuid, OUT pr
 COMMENT ON FUNCTION zenml_rbac._api_key_lookup(text) IS
     'Internal: the key and service account an API key authenticates, from the latest committed catalog and the clock now; no row when it does not.';
 
+CREATE FUNCTION zenml_rbac._note_key_use(key_id uuid) RETURNS void
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'note_key_use';
+COMMENT ON FUNCTION zenml_rbac._note_key_use(uuid) IS
+    'Internal: records the key''s last_used_at when the transaction commits, if its row is free then (never on a standby or in a READ ONLY transaction).';
+
 CREATE FUNCTION zenml_rbac.authenticate(api_key text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -144,11 +150,11 @@ BEGIN
         RAISE EXCEPTION 'invalid API key' USING ERRCODE = '28P01';
     END IF;
     PERFORM zenml_rbac.set_principal(v_principal);
-    -- bookkeeping only where writing is possible: not on a standby, not in
-    -- a READ ONLY transaction
-    IF NOT pg_is_in_recovery() AND NOT current_setting('transaction_read_only')::boolean
-       AND (v_last_used IS NULL OR v_last_used < clock_timestamp() - interval '1 minute') THEN
-        UPDATE zenml_rbac.api_key k SET last_used_at = clock_timestamp() WHERE k.id = v_key_id;
+    -- bookkeeping at commit, where writing is possible (not on a standby,
+    -- not in a READ ONLY transaction): holding the key's row until then
+    -- would hold up its revocation
+    IF v_last_used IS NULL OR v_last_used < clock_timestamp() - interval '1 minute' THEN
+        PERFORM zenml_rbac._note_key_use(v_key_id);
     END IF;
     RETURN v_principal;
 END
