@@ -4,7 +4,8 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION)
 
 MODULE_big  = zenml_rbac
 OBJS        = src/zenml_rbac.o src/resource_ref.o src/catalog.o src/decision.o \
-              src/identity.o src/protect.o src/audit.o src/token.o src/jwt.o src/membership.o
+              src/identity.o src/protect.o src/audit.o src/token.o src/jwt.o src/membership.o \
+              src/invalidation.o
 SHLIB_LINK  = -lcrypto
 
 # The install script is assembled from one file per concern, in this order.

@@ -2,13 +2,18 @@
  * catalog.c
  *     Reads the zenml_rbac catalog tables into backend-local caches: the
  *     resource-type vocabulary, role permission sets, principals with their
- *     memberships, and resource instances with their owner and shares.
+ *     memberships, resource instances with their owner and shares, the
+ *     instances a principal reaches that way, and names.
  *
  * Everything is loaded lazily, one principal / role chain / resource at a
- * time, into memory contexts under TopMemoryContext.  A statement trigger on
- * each catalog table sends a relcache invalidation for that table; our
- * relcache callback only bumps a generation counter, and the next call into
- * the engine resets the stale caches wholesale.
+ * time, into memory contexts under TopMemoryContext.  Each entry records the
+ * invalidation buckets of every catalog row it was computed from and the
+ * invalidation sequence number as of its snapshot (invalidation.c explains
+ * the buckets); a lookup that finds its entry stale drops and reloads just
+ * that entry.  A change therefore costs the entries that share one of its
+ * buckets, nothing else.  Full resets remain for the vocabulary, TRUNCATE, a
+ * shared-queue overflow, loads that could not use a fresh snapshot, and the
+ * capacity settings.
  *
  * Statements: at the first call of each top-level statement we accept pending
  * invalidations and then take one snapshot, which every load of the
@@ -16,8 +21,11 @@
  * changes are seen at once).  A statement therefore answers from one catalog
  * state: the one committed when it began.  Taking the snapshot after
  * accepting the invalidations means no cache entry is older than an
- * invalidation already consumed; entries loaded after a reset in the middle
- * of a statement are dropped at the next one.
+ * invalidation already consumed; an entry loaded in the middle of a
+ * statement after a later invalidation arrived carries the older sequence
+ * number, so it is dropped at the next call.  Hits are published only at
+ * the start of an engine call (CatalogEnsureFresh), so entries handed out
+ * during a call stay valid until it returns.
  */
 #include "postgres.h"
 
@@ -30,6 +38,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/array.h"
@@ -45,6 +54,7 @@
 #include "utils/resowner.h"
 
 #include "catalog.h"
+#include "invalidation.h"
 
 #define RBAC_SCHEMA "zenml_rbac"
 
@@ -65,6 +75,7 @@ typedef struct ScopeKey
 	pg_uuid_t	scope;
 } ScopeKey;
 
+/* Memberships and org roles are loaded and dropped with their principal's entry. */
 typedef struct MembershipEntry
 {
 	ScopeKey	key;
@@ -82,6 +93,7 @@ typedef struct RoleEntry
 	pg_uuid_t	id;
 	bool		exists;
 	uint8	   *permissions;
+	EntryValidity validity;		/* the roles of its chain */
 } RoleEntry;
 
 typedef struct InstanceKey
@@ -95,6 +107,7 @@ typedef struct InstanceEntry
 {
 	InstanceKey key;
 	InstanceSet set;
+	EntryValidity validity;		/* the principal's, and its and its teams' holdings */
 } InstanceEntry;
 
 typedef struct NameEntry
@@ -102,34 +115,17 @@ typedef struct NameEntry
 	char		key[NAME_KEY_LEN];
 	bool		found;
 	pg_uuid_t	id;
+	EntryValidity validity;		/* the name (for a tenant: its two parts) */
 } NameEntry;
 
 /*
- * Catalog tables whose invalidation concerns us.  Changes to resources and
- * grants only drop the resource cache; anything else drops everything.
+ * Full resets wanted (invalidation.c's, plus this backend's own), and the
+ * count the caches were last built for.
  */
-typedef enum WatchedTable
-{
-	WATCH_RESOURCE,
-	WATCH_RESOURCE_GRANT,
-	WATCH_OTHER_FIRST
-} WatchedTable;
+static uint64 local_resets = 0;
+static uint64 built_resets = 0;
 
-static const char *const watched_tables[] = {
-	"resource", "resource_grant",
-	"organization", "tenant", "principal", "org_role_assignment", "team_member",
-	"resource_type", "role", "role_permission", "tenant_role_assignment"
-};
-#define NUM_WATCHED lengthof(watched_tables)
-
-static Oid	watched_oids[NUM_WATCHED];
-static bool watched_known = false;
-
-/* Bumped by the relcache callback; compared with what the caches were built for. */
-static uint64 inval_all = 1;
-static uint64 inval_resources = 1;
-static uint64 built_all = 0;
-static uint64 built_resources = 0;
+#define RESETS_WANTED() (InvalFullResets() + local_resets)
 
 /*
  * Set when entries may be older than an invalidation already consumed (a
@@ -151,8 +147,17 @@ static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
 static Snapshot statement_snapshot = NULL;
 static uint64 snapshot_statement = 0;
 static LocalTransactionId snapshot_lxid = InvalidLocalTransactionId;
-static uint64 snapshot_inval_all = 0;
-static uint64 snapshot_inval_resources = 0;
+static uint64 snapshot_resets = 0;
+static uint64 snapshot_sequence = 0;	/* invalidation sequence at the snapshot */
+
+/* Loads begun and not finished: one interrupted by an error left partial entries. */
+static int	loads_in_progress = 0;
+
+/* Entries were stored from a snapshot older than an invalidation received. */
+static bool recheck_next_statement = false;
+
+/* Entries loaded since the backend started: what tests and benchmarks watch. */
+static uint64 loads = 0;
 
 /* Inside a catalog load: its own queries are not statements. */
 static int	catalog_access_depth = 0;
@@ -163,7 +168,11 @@ static bool resources_over_capacity = false;
 
 static void NoteGrowth(void);
 
-/* Bumped at every reset: pointers into the caches are valid within an epoch. */
+/*
+ * Bumped at every reset and every publication of invalidations: pointers
+ * into the caches are valid within an epoch, and an entry checked in this
+ * epoch need not be checked again.
+ */
 static uint64 cache_epoch = 1;
 
 static MemoryContext CacheContext = NULL;
@@ -184,41 +193,6 @@ static HTAB *instance_hash = NULL;
  * Invalidation
  * ------------------------------------------------------------------------
  */
-
-void
-CatalogRelcacheCallback(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid)
-	{
-		inval_all++;
-		return;
-	}
-	if (!watched_known)
-		return;
-	for (int i = 0; i < (int) NUM_WATCHED; i++)
-	{
-		if (watched_oids[i] != relid)
-			continue;
-		if (i < WATCH_OTHER_FIRST)
-			inval_resources++;
-		else
-			inval_all++;
-		return;
-	}
-}
-
-static void
-RememberWatchedTables(void)
-{
-	Oid			nsp = get_namespace_oid(RBAC_SCHEMA, true);
-
-	watched_known = false;
-	if (!OidIsValid(nsp))
-		return;
-	for (int i = 0; i < (int) NUM_WATCHED; i++)
-		watched_oids[i] = get_relname_relid(watched_tables[i], nsp);
-	watched_known = true;
-}
 
 uint64
 CatalogEpoch(void)
@@ -279,7 +253,6 @@ ResetResourceCache(void)
 							   sizeof(ResourceEntry), ResourceContext, false);
 	instance_hash = CreateHash("zenml_rbac instance sets", sizeof(InstanceKey),
 							   sizeof(InstanceEntry), ResourceContext, false);
-	built_resources = inval_resources;
 }
 
 static void
@@ -302,8 +275,7 @@ ResetAllCaches(void)
 						   sizeof(RoleEntry), CacheContext, false);
 	name_hash = CreateHash("zenml_rbac names", NAME_KEY_LEN, sizeof(NameEntry),
 						   CacheContext, true);
-	built_all = inval_all;
-	RememberWatchedTables();
+	built_resets = RESETS_WANTED();
 	ResetResourceCache();
 }
 
@@ -342,8 +314,8 @@ BeginStatement(void)
 		return;					/* no new snapshot may be taken; see RunQuery */
 	statement_snapshot = RegisterSnapshotOnOwner(GetLatestSnapshot(),
 												 TopTransactionResourceOwner);
-	snapshot_inval_all = inval_all;
-	snapshot_inval_resources = inval_resources;
+	snapshot_resets = RESETS_WANTED();
+	snapshot_sequence = InvalSequence();
 }
 
 /*
@@ -385,30 +357,93 @@ CatalogEnsureFresh(void)
 		seen_statement = rbac_statement_counter;
 		if (loaded_with_old_snapshot)
 		{
-			inval_all++;
+			local_resets++;
 			loaded_with_old_snapshot = false;
 		}
+		/* while changes may go unseen (a trigger disabled), keep nothing */
+		if (!InvalTracking())
+			local_resets++;
+		if (recheck_next_statement)
+		{
+			cache_epoch++;
+			recheck_next_statement = false;
+		}
+	}
+	if (loads_in_progress != 0)
+	{
+		/* an error interrupted a load: its partial entries must go */
+		loads_in_progress = 0;
+		local_resets++;
 	}
 
-	if (built_all != inval_all || built_resources != inval_resources)
+	if (built_resets != RESETS_WANTED())
 	{
 		/*
 		 * Invalidations that arrived after the statement's snapshot (our own
 		 * commands', or others' read while taking a lock) are not in it: what
 		 * is reloaded now is dropped again at the next statement.
 		 */
-		if (statement_snapshot == NULL ||
-			inval_all != snapshot_inval_all || inval_resources != snapshot_inval_resources)
+		if (statement_snapshot == NULL || RESETS_WANTED() != snapshot_resets)
 			loaded_with_old_snapshot = true;
-		if (built_all != inval_all)
-			ResetAllCaches();
-		else
-			ResetResourceCache();
+		(void) InvalPublish();
+		ResetAllCaches();
 	}
 	else if (principals_over_capacity)
+	{
+		(void) InvalPublish();
 		ResetAllCaches();
-	else if (resources_over_capacity)
-		ResetResourceCache();
+	}
+	else
+	{
+		if (InvalPublish())
+			cache_epoch++;
+		if (resources_over_capacity)
+			ResetResourceCache();
+	}
+}
+
+/*
+ * An entry is stale once a bucket it depends on was hit after the snapshot
+ * it was loaded from; checked once per epoch.
+ */
+static bool
+Stale(EntryValidity *v)
+{
+	if (v->checked_epoch == cache_epoch)
+		return false;
+	if (InvalStale(&v->deps, v->loaded_seq))
+		return true;
+	v->checked_epoch = cache_epoch;
+	return false;
+}
+
+/* What a load records: the statement's snapshot; none in parallel mode (reset next time). */
+static uint64
+LoadSequence(void)
+{
+	return statement_snapshot != NULL ? snapshot_sequence : 0;
+}
+
+/*
+ * Called when a loaded entry is stored: valid for the rest of this epoch.
+ * If invalidations of the statement's snapshot's successors had already
+ * arrived, the entry is checked again from the next statement on.
+ */
+static void
+MarkLoaded(uint64 *loaded_seq, uint64 *checked_epoch)
+{
+	*loaded_seq = LoadSequence();
+	*checked_epoch = cache_epoch;
+	if (*loaded_seq < InvalSequence())
+		recheck_next_statement = true;
+	loads++;
+}
+
+static void
+StoreValidity(EntryValidity *v, const InvalDeps *deps)
+{
+	v->deps = *deps;
+	MarkLoaded(&v->loaded_seq, &v->checked_epoch);
 }
 
 /* Checked where entries are added, so the hot path only reads a flag. */
@@ -431,7 +466,7 @@ NoteGrowth(void)
 void
 CatalogRefreshAfterLock(void)
 {
-	inval_all++;
+	local_resets++;
 	BeginStatement();
 }
 
@@ -881,11 +916,10 @@ PredefinedRole(const pg_uuid_t *id)
 	return 0;
 }
 
-static uint8 *
-PredefinedPermissions(int which)
+static void
+FillPredefined(uint8 *perms, int which)
 {
 	int			n = CatalogTypeCount();
-	uint8	   *perms = MemoryContextAllocZero(CacheContext, Max(n, 1));
 
 	for (int i = 0; i < n; i++)
 	{
@@ -905,22 +939,45 @@ PredefinedPermissions(int which)
 				break;
 		}
 	}
-	return perms;
 }
 
 static void
-StoreRole(const pg_uuid_t *id, uint8 *permissions)
+DropRole(RoleEntry *entry)
+{
+	if (entry->permissions != NULL)
+		pfree(entry->permissions);
+	hash_search(role_hash, &entry->id, HASH_REMOVE, NULL);
+}
+
+/* Keeps an entry still valid (a caller may hold it); replaces a stale one. */
+static RoleEntry *
+StoreRole(const pg_uuid_t *id, bool exists, uint8 *permissions, const InvalDeps *deps)
 {
 	bool		found;
 	RoleEntry  *entry = hash_search(role_hash, id, HASH_ENTER, &found);
 
-	entry->exists = true;
+	if (found)
+	{
+		if (!Stale(&entry->validity))
+		{
+			if (permissions != NULL)
+				pfree(permissions);
+			return entry;
+		}
+		if (entry->permissions != NULL)
+			pfree(entry->permissions);
+	}
+	entry->exists = exists;
 	entry->permissions = permissions;
+	StoreValidity(&entry->validity, deps);
+	NoteGrowth();
+	return entry;
 }
 
 /*
  * Loads a custom role's chain in one query and computes the effective set of
  * each role in it, base first: effective = (effective(base) + allowed) - disallowed.
+ * Each depends on every role of the chain.
  */
 static void
 LoadRoleChain(const pg_uuid_t *id)
@@ -932,9 +989,21 @@ LoadRoleChain(const pg_uuid_t *id)
 	uint8	   *current = NULL;
 	pg_uuid_t	current_id;
 	bool		have_current = false;
+	InvalDeps	deps;
+	InvalDeps	none;
 
+	memset(&deps, 0, sizeof(deps));
+	memset(&none, 0, sizeof(none));
+	InvalDepsAdd(&deps, InvalBucketOfUuid(INVAL_ROLE, id));
 	BeginCatalogAccess(&access);
 	n = RunQuery(Q_ROLE_CHAIN, &arg);
+	for (uint64 i = 0; i < n; i++)
+	{
+		pg_uuid_t	role_id;
+
+		ResultUuid(i, 1, &role_id, NULL);
+		InvalDepsAdd(&deps, InvalBucketOfUuid(INVAL_ROLE, &role_id));
+	}
 
 	/*
 	 * The deepest row must be a predefined role.  Otherwise the chain was
@@ -949,7 +1018,7 @@ LoadRoleChain(const pg_uuid_t *id)
 		(void) ResultValue(0, 2, &base_null);
 		if (!base_null)
 		{
-			StoreRole(id, MemoryContextAllocZero(CacheContext, Max(ntypes, 1)));
+			StoreRole(id, true, MemoryContextAllocZero(CacheContext, Max(ntypes, 1)), &deps);
 			EndCatalogAccess(&access);
 			return;
 		}
@@ -967,7 +1036,8 @@ LoadRoleChain(const pg_uuid_t *id)
 		{
 			/* a new role in the chain: start from its base's effective set */
 			if (have_current)
-				StoreRole(&current_id, current);
+				StoreRole(&current_id, true, current,
+						  PredefinedRole(&current_id) ? &none : &deps);
 			ResultUuid(i, 2, &base_id, &base_null);
 			current = MemoryContextAllocZero(CacheContext, Max(ntypes, 1));
 			if (!base_null)
@@ -979,7 +1049,7 @@ LoadRoleChain(const pg_uuid_t *id)
 					memcpy(current, base->permissions, ntypes);
 			}
 			else if (PredefinedRole(&role_id))
-				memcpy(current, PredefinedPermissions(PredefinedRole(&role_id)), ntypes);
+				FillPredefined(current, PredefinedRole(&role_id));
 			current_id = role_id;
 			have_current = true;
 		}
@@ -1006,37 +1076,48 @@ LoadRoleChain(const pg_uuid_t *id)
 		}
 	}
 	if (have_current)
-		StoreRole(&current_id, current);
+		StoreRole(&current_id, true, current, PredefinedRole(&current_id) ? &none : &deps);
 	EndCatalogAccess(&access);
+	if (hash_search(role_hash, id, HASH_FIND, NULL) == NULL)
+		StoreRole(id, false, NULL, &deps);	/* no such role */
 }
 
-const uint8 *
-CatalogRolePermissions(const pg_uuid_t *id)
+/* A role's entry, loaded if missing or stale: never NULL. */
+static RoleEntry *
+GetRole(const pg_uuid_t *id)
 {
 	RoleEntry  *entry = hash_search(role_hash, id, HASH_FIND, NULL);
 	int			predefined;
 
 	if (entry != NULL)
-		return entry->exists ? entry->permissions : NULL;
+	{
+		if (!Stale(&entry->validity))
+			return entry;
+		DropRole(entry);
+	}
 
+	loads_in_progress++;
 	predefined = PredefinedRole(id);
 	if (predefined)
 	{
-		uint8	   *perms = PredefinedPermissions(predefined);
-		StoreRole(id, perms);
-		return perms;
-	}
+		uint8	   *perms = MemoryContextAllocZero(CacheContext, Max(CatalogTypeCount(), 1));
+		InvalDeps	none;
 
-	LoadRoleChain(id);
-	entry = hash_search(role_hash, id, HASH_FIND, NULL);
-	if (entry == NULL)
-	{
-		bool		found;
-
-		entry = hash_search(role_hash, id, HASH_ENTER, &found);
-		entry->exists = false;
-		entry->permissions = NULL;
+		memset(&none, 0, sizeof(none));
+		FillPredefined(perms, predefined);
+		StoreRole(id, true, perms, &none);	/* fixed in C: never stale */
 	}
+	else
+		LoadRoleChain(id);
+	loads_in_progress--;
+	return hash_search(role_hash, id, HASH_FIND, NULL);
+}
+
+const uint8 *
+CatalogRolePermissions(const pg_uuid_t *id)
+{
+	RoleEntry  *entry = GetRole(id);
+
 	return entry->exists ? entry->permissions : NULL;
 }
 
@@ -1064,9 +1145,13 @@ typedef struct Assignment
 	OrgRoleLevel level;
 } Assignment;
 
-/* Loads one principal: its row, its teams, and its org and tenant roles. */
+/*
+ * Loads one principal: its row, its teams, and its org and tenant roles
+ * (own and teams'); deps gets the buckets of all of them and of the roles'
+ * chains.
+ */
 static void
-LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
+LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out, InvalDeps *deps)
 {
 	CatalogAccess access;
 	Datum		arg = UUIDPGetDatum((pg_uuid_t *) id);
@@ -1082,6 +1167,9 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
 	out->teams = NULL;
 	out->ntenants = 0;
 	out->tenants = NULL;
+	out->norgs = 0;
+	out->orgs = NULL;
+	InvalDepsAdd(deps, InvalBucketOfUuid(INVAL_PRINCIPAL, id));
 
 	BeginCatalogAccess(&access);
 	if (RunQuery(Q_PRINCIPAL, &arg) == 0)
@@ -1105,11 +1193,16 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
 	{
 		out->teams = MemoryContextAlloc(CacheContext, sizeof(pg_uuid_t) * n);
 		for (uint64 i = 0; i < n; i++)
+		{
 			ResultUuid(i, 1, &out->teams[i], NULL);
+			InvalDepsAdd(deps, InvalBucketOfUuid(INVAL_PRINCIPAL, &out->teams[i]));
+		}
 		out->nteams = (int) n;
 	}
 
 	n = RunQuery(Q_ORG_ROLES, &arg);
+	if (n > 0)
+		out->orgs = MemoryContextAlloc(CacheContext, sizeof(pg_uuid_t) * n);
 	for (uint64 i = 0; i < n; i++)
 	{
 		ScopeKey	key;
@@ -1120,7 +1213,12 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
 		memcpy(&key.principal, id, sizeof(pg_uuid_t));
 		ResultUuid(i, 1, &key.scope, NULL);
 		entry = hash_search(org_role_hash, &key, HASH_ENTER, &found);
-		if (!found || entry->level < level)
+		if (!found)
+		{
+			entry->level = level;
+			out->orgs[out->norgs++] = key.scope;
+		}
+		else if (entry->level < level)
 			entry->level = level;
 	}
 
@@ -1139,7 +1237,7 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
 		ScopeKey	key;
 		MembershipEntry *entry;
 		bool		found;
-		const uint8 *role_perms = CatalogRolePermissions(&assignments[i].role);
+		RoleEntry  *role = GetRole(&assignments[i].role);
 
 		memcpy(&key.principal, id, sizeof(pg_uuid_t));
 		memcpy(&key.scope, &assignments[i].scope, sizeof(pg_uuid_t));
@@ -1149,11 +1247,45 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out)
 			entry->permissions = MemoryContextAllocZero(CacheContext, Max(ntypes, 1));
 			out->tenants[out->ntenants++] = key.scope;
 		}
-		if (role_perms != NULL)
+		InvalDepsUnion(deps, &role->validity.deps);
+		if (role->exists)
 			for (int t = 0; t < ntypes; t++)
-				entry->permissions[t] |= role_perms[t];
+				entry->permissions[t] |= role->permissions[t];
 	}
 	EndCatalogAccess(&access);
+}
+
+/* Drops a principal's entry with its memberships and org roles. */
+static void
+DropPrincipal(PrincipalEntry *entry)
+{
+	ScopeKey	key;
+
+	memcpy(&key.principal, &entry->id, sizeof(pg_uuid_t));
+	for (int t = 0; t < entry->ntenants; t++)
+	{
+		MembershipEntry *m;
+
+		key.scope = entry->tenants[t];
+		m = hash_search(membership_hash, &key, HASH_FIND, NULL);
+		if (m != NULL)
+		{
+			pfree(m->permissions);
+			hash_search(membership_hash, &key, HASH_REMOVE, NULL);
+		}
+	}
+	for (int o = 0; o < entry->norgs; o++)
+	{
+		key.scope = entry->orgs[o];
+		hash_search(org_role_hash, &key, HASH_REMOVE, NULL);
+	}
+	if (entry->teams != NULL)
+		pfree(entry->teams);
+	if (entry->tenants != NULL)
+		pfree(entry->tenants);
+	if (entry->orgs != NULL)
+		pfree(entry->orgs);
+	hash_search(principal_hash, &key.principal, HASH_REMOVE, NULL);
 }
 
 PrincipalEntry *
@@ -1161,12 +1293,19 @@ CatalogGetPrincipal(const pg_uuid_t *id)
 {
 	PrincipalEntry *entry = hash_search(principal_hash, id, HASH_FIND, NULL);
 	PrincipalEntry loaded;
+	InvalDeps	deps;
 	bool		found;
 
 	if (entry != NULL)
-		return entry;
+	{
+		if (!Stale(&entry->validity))
+			return entry;
+		DropPrincipal(entry);
+	}
 	memset(&loaded, 0, sizeof(loaded));
-	LoadPrincipal(id, &loaded);
+	memset(&deps, 0, sizeof(deps));
+	loads_in_progress++;
+	LoadPrincipal(id, &loaded, &deps);
 	entry = hash_search(principal_hash, id, HASH_ENTER, &found);
 	entry->exists = loaded.exists;
 	entry->active = loaded.active;
@@ -1175,6 +1314,10 @@ CatalogGetPrincipal(const pg_uuid_t *id)
 	entry->teams = loaded.teams;
 	entry->ntenants = loaded.ntenants;
 	entry->tenants = loaded.tenants;
+	entry->norgs = loaded.norgs;
+	entry->orgs = loaded.orgs;
+	StoreValidity(&entry->validity, &deps);
+	loads_in_progress--;
 	NoteGrowth();
 	return entry;
 }
@@ -1228,8 +1371,20 @@ CatalogGetResource(const pg_uuid_t *tenant, int type_index, const pg_uuid_t *id)
 	key.type_index = type_index;
 	entry = hash_search(resource_hash, &key, HASH_FIND, NULL);
 	if (entry != NULL)
-		return entry;
+	{
+		if (entry->checked_epoch == cache_epoch)
+			return entry;
+		if (!InvalBucketStale(entry->bucket, entry->loaded_seq))
+		{
+			entry->checked_epoch = cache_epoch;
+			return entry;
+		}
+		if (entry->grants != NULL)
+			pfree(entry->grants);
+		hash_search(resource_hash, &key, HASH_REMOVE, NULL);
+	}
 
+	loads_in_progress++;
 	args[0] = UUIDPGetDatum((pg_uuid_t *) tenant);
 	args[1] = CStringGetTextDatum(CatalogTypeName(type_index));
 	args[2] = UUIDPGetDatum((pg_uuid_t *) id);
@@ -1267,6 +1422,9 @@ CatalogGetResource(const pg_uuid_t *tenant, int type_index, const pg_uuid_t *id)
 		memcpy(&entry->owner, &owner, sizeof(pg_uuid_t));
 	entry->ngrants = ngrants;
 	entry->grants = grants;
+	entry->bucket = InvalBucketOfResource(tenant, CatalogTypeName(type_index), id);
+	MarkLoaded(&entry->loaded_seq, &entry->checked_epoch);
+	loads_in_progress--;
 	NoteGrowth();
 	return entry;
 }
@@ -1325,6 +1483,7 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 	int			npairs = 0;
 	int			capacity = 16;
 	bool		found;
+	InvalDeps	deps;
 
 	memset(&key, 0, sizeof(key));
 	memcpy(&key.principal, principal, sizeof(pg_uuid_t));
@@ -1332,10 +1491,21 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 	key.action = action;
 	entry = hash_search(instance_hash, &key, HASH_FIND, NULL);
 	if (entry != NULL)
-		return &entry->set;
+	{
+		if (!Stale(&entry->validity))
+			return &entry->set;
+		if (entry->set.pairs != NULL)
+			pfree(entry->set.pairs);
+		hash_search(instance_hash, &key, HASH_REMOVE, NULL);
+	}
 
 	pairs = palloc(sizeof(InstancePair) * capacity);
 	p = CatalogGetPrincipal(principal);
+	loads_in_progress++;
+	deps = p->validity.deps;
+	InvalDepsAdd(&deps, InvalBucketOfUuid(INVAL_HOLDINGS, principal));
+	for (int t = 0; t < p->nteams; t++)
+		InvalDepsAdd(&deps, InvalBucketOfUuid(INVAL_HOLDINGS, &p->teams[t]));
 	if (p->exists && p->active)
 	{
 		pg_uuid_t  *with = palloc(sizeof(pg_uuid_t) * Max(p->ntenants, 1));
@@ -1397,6 +1567,8 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 		entry->set.pairs = MemoryContextAlloc(ResourceContext, sizeof(InstancePair) * npairs);
 		memcpy(entry->set.pairs, pairs, sizeof(InstancePair) * npairs);
 	}
+	StoreValidity(&entry->validity, &deps);
+	loads_in_progress--;
 	pfree(pairs);
 	NoteGrowth();
 	return &entry->set;
@@ -1556,6 +1728,40 @@ LookupName(char kind, const char *name, pg_uuid_t *out)
 	return found;
 }
 
+/* The buckets a change to the rows behind a name names (see invalidation.c). */
+static void
+NameDeps(char kind, const char *name, InvalDeps *deps)
+{
+	memset(deps, 0, sizeof(*deps));
+	switch (kind)
+	{
+		case 'u':
+			InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_USER, name, strlen(name)));
+			break;
+		case 'o':
+			InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_ORG, name, strlen(name)));
+			break;
+		case 'l':
+			/* stored as type name: compared, and so hashed, clipped */
+			InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_PG_ROLE, name,
+												 pg_mbcliplen(name, strlen(name), NAMEDATALEN - 1)));
+			break;
+		case 't':
+			{
+				const char *slash = strchr(name, '/');
+
+				/* LookupName() finds nothing without a slash: depend on the name */
+				if (slash == NULL)
+					slash = name + strlen(name);
+				InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_ORG, name, slash - name));
+				if (*slash == '/')
+					slash++;
+				InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_TENANT, slash, strlen(slash)));
+			}
+			break;
+	}
+}
+
 bool
 CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
 {
@@ -1567,16 +1773,24 @@ CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
 
 	snprintf(key, sizeof(key), "%c:%s", kind, name);
 	entry = hash_search(name_hash, key, HASH_FIND, NULL);
+	if (entry != NULL && Stale(&entry->validity))
+	{
+		hash_search(name_hash, key, HASH_REMOVE, NULL);
+		entry = NULL;
+	}
 	if (entry == NULL)
 	{
 		pg_uuid_t	id;
 		bool		found;
 		bool		exists = LookupName(kind, name, &id);
+		InvalDeps	deps;
 
+		NameDeps(kind, name, &deps);
 		entry = hash_search(name_hash, key, HASH_ENTER, &found);
 		entry->found = exists;
 		if (exists)
 			memcpy(&entry->id, &id, sizeof(pg_uuid_t));
+		StoreValidity(&entry->validity, &deps);
 		NoteGrowth();
 	}
 	if (entry->found)
@@ -1585,38 +1799,18 @@ CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
 }
 
 /* ------------------------------------------------------------------------
- * Introspection and the invalidation trigger
+ * Introspection
  * ------------------------------------------------------------------------
  */
 
 void
-CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes)
+CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes,
+			 int64 *loaded)
 {
+	*loaded = (int64) loads;
 	*principals = principal_hash ? hash_get_num_entries(principal_hash) : 0;
 	*resources = resource_hash ? hash_get_num_entries(resource_hash) +
 		hash_get_num_entries(instance_hash) : 0;
 	*roles = role_hash ? hash_get_num_entries(role_hash) : 0;
 	*bytes = CacheContext ? MemoryContextMemAllocated(CacheContext, true) : 0;
-}
-
-PG_FUNCTION_INFO_V1(catalog_changed);
-
-/*
- * Trigger on every catalog table: queue a relcache invalidation of the
- * table.  It reaches other backends (and hot standbys, through WAL) at
- * commit, and this backend at its next command.  Fired per statement, and
- * per row by logical replication's apply worker, which runs no statement
- * triggers; repeats within a command are dropped by the invalidation queue.
- */
-Datum
-catalog_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("catalog_changed() must be called as a trigger")));
-	CacheInvalidateRelcache(trigdata->tg_relation);
-	return PointerGetDatum(NULL);
 }

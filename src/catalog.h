@@ -1,15 +1,24 @@
 /*
  * catalog.h
  *     Backend-local caches of the zenml_rbac catalog, filled lazily (one
- *     principal, one role chain, one resource at a time) and reset wholesale
- *     by relcache invalidations of the catalog tables.
+ *     principal, one role chain, one resource at a time); each entry is
+ *     dropped when a change it depends on is published (invalidation.h).
  */
 #ifndef ZENML_RBAC_CATALOG_H
 #define ZENML_RBAC_CATALOG_H
 
 #include "executor/spi.h"
 
+#include "invalidation.h"
 #include "zenml_rbac.h"
+
+/* What an entry depends on, and what it was checked against. */
+typedef struct EntryValidity
+{
+	InvalDeps	deps;
+	uint64		loaded_seq;		/* invalidation sequence as of its snapshot */
+	uint64		checked_epoch;	/* found valid in this cache epoch */
+} EntryValidity;
 
 typedef struct TypeEntry
 {
@@ -35,6 +44,9 @@ typedef struct PrincipalEntry
 	pg_uuid_t  *teams;			/* teams this principal belongs to */
 	int			ntenants;
 	pg_uuid_t  *tenants;		/* tenants it is a member of, teams included */
+	int			norgs;
+	pg_uuid_t  *orgs;			/* organizations where it holds a role */
+	EntryValidity validity;		/* its rows, its teams', its roles' */
 } PrincipalEntry;
 
 typedef struct GrantItem
@@ -58,6 +70,9 @@ typedef struct ResourceEntry
 	pg_uuid_t	owner;
 	int			ngrants;
 	GrantItem  *grants;
+	int			bucket;			/* its invalidation bucket */
+	uint64		loaded_seq;
+	uint64		checked_epoch;
 } ResourceEntry;
 
 /*
@@ -179,7 +194,7 @@ extern bool CatalogResolveName(char kind, const char *name, pg_uuid_t *out);
 extern Oid	CatalogExtensionOwner(void);
 extern void CatalogRefreshAfterLock(void);
 
-extern void CatalogRelcacheCallback(Datum arg, Oid relid);
-extern void CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes);
+extern void CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes,
+						 int64 *loads);
 
 #endif							/* ZENML_RBAC_CATALOG_H */

@@ -770,19 +770,21 @@ Datum
 cache_stats(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 	int64		principals,
 				resources,
 				roles,
-				bytes;
+				bytes,
+				loads;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	CatalogStats(&principals, &resources, &roles, &bytes);
+	CatalogStats(&principals, &resources, &roles, &bytes, &loads);
 	values[0] = Int64GetDatum(principals);
 	values[1] = Int64GetDatum(resources);
 	values[2] = Int64GetDatum(roles);
 	values[3] = Int64GetDatum(bytes);
+	values[4] = Int64GetDatum(loads);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "identity.h"
+#include "invalidation.h"
 #include "jwt.h"
 
 PG_MODULE_MAGIC;
@@ -189,7 +190,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("zenml_rbac");
 
-	CacheRegisterRelcacheCallback(CatalogRelcacheCallback, (Datum) 0);
+	CacheRegisterRelcacheCallback(InvalRelcacheCallback, (Datum) 0);
 	RegisterXactCallback(RbacXactCallback, NULL);
 	RegisterSubXactCallback(IdentitySubXactCallback, NULL);
 	RegisterSubXactCallback(AuditSubXactCallback, NULL);

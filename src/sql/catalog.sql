@@ -1,6 +1,6 @@
 -- Catalog tables: the single source of truth that the C decision engine
--- caches.  Every table fires a statement-level trigger that invalidates the
--- backend caches of every session at commit (see src/catalog.c).
+-- caches.  Every table fires a row trigger that invalidates, at commit, the
+-- backend cache entries its rows can affect (see src/invalidation.c).
 
 CREATE TABLE zenml_rbac.organization (
     id          uuid        PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
@@ -162,32 +162,49 @@ SELECT pg_catalog.pg_extension_config_dump('zenml_rbac.tenant_role_assignment', 
 SELECT pg_catalog.pg_extension_config_dump('zenml_rbac.resource', '');
 SELECT pg_catalog.pg_extension_config_dump('zenml_rbac.resource_grant', '');
 
--- Cache invalidation: any committed change to a catalog table resets the
--- matching backend caches in every session (and on hot standbys).
+-- Cache invalidation (src/invalidation.c): a row trigger on every cached
+-- table names, per changed row, the buckets of the keys it can affect, by
+-- queueing a relcache invalidation of each bucket's composite type; every
+-- backend (and, through the commit record, every hot standby) drops just the
+-- entries depending on those buckets at its next statement.
+CREATE FUNCTION zenml_rbac._catalog_tables(OUT name text, OUT cached boolean, OUT note text)
+    RETURNS SETOF record LANGUAGE c STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'catalog_tables';
+COMMENT ON FUNCTION zenml_rbac._catalog_tables() IS
+    'Every table of the schema: the cached ones with the keys a change to a row invalidates, the others with why they are not cached.';
+
 CREATE FUNCTION zenml_rbac.catalog_changed() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'catalog_changed';
 COMMENT ON FUNCTION zenml_rbac.catalog_changed() IS
-    'Trigger: sends a relcache invalidation for its table so every backend''s rbac cache drops what is stale at commit.';
+    'Trigger: queues the invalidation of the buckets the changed rows'' keys hash to, so every backend''s rbac cache drops what they affect at commit.';
 
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['organization', 'tenant', 'principal', 'org_role_assignment',
-                             'team_member', 'resource_type', 'role', 'role_permission',
-                             'tenant_role_assignment', 'resource', 'resource_grant']
+    FOR b IN 0..255 LOOP
+        EXECUTE pg_catalog.format('CREATE TYPE zenml_rbac.%I AS ()',
+                                  pg_catalog.format('invalidation_bucket_%s', pg_catalog.lpad(b::text, 3, '0')));
+        EXECUTE pg_catalog.format('COMMENT ON TYPE zenml_rbac.%I IS %L',
+                                  pg_catalog.format('invalidation_bucket_%s', pg_catalog.lpad(b::text, 3, '0')),
+                                  'Named in cache invalidation messages only (src/invalidation.c).');
+    END LOOP;
+    CREATE TYPE zenml_rbac.invalidation_all AS ();
+    COMMENT ON TYPE zenml_rbac.invalidation_all IS
+        'Named in cache invalidation messages only: every backend resets its whole rbac cache.';
+
+    FOR t IN SELECT c.name FROM zenml_rbac._catalog_tables() c WHERE c.cached
     LOOP
         EXECUTE pg_catalog.format(
-            'CREATE TRIGGER zz_invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
-            'ON zenml_rbac.%I FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.catalog_changed()', t);
-        -- fire for TRUNCATE and the initial copy of logical replication too
-        EXECUTE pg_catalog.format('ALTER TABLE zenml_rbac.%I ENABLE ALWAYS TRIGGER zz_invalidate_cache', t);
-        -- a logical replication apply worker fires row triggers only, and
-        -- only those enabled for session_replication_role = replica
-        EXECUTE pg_catalog.format(
-            'CREATE TRIGGER zz_invalidate_cache_replica AFTER INSERT OR UPDATE OR DELETE '
+            'CREATE TRIGGER zz_invalidate_cache AFTER INSERT OR UPDATE OR DELETE '
             'ON zenml_rbac.%I FOR EACH ROW EXECUTE FUNCTION zenml_rbac.catalog_changed()', t);
-        EXECUTE pg_catalog.format('ALTER TABLE zenml_rbac.%I ENABLE REPLICA TRIGGER zz_invalidate_cache_replica', t);
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER zz_invalidate_cache_truncate AFTER TRUNCATE '
+            'ON zenml_rbac.%I FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.catalog_changed()', t);
+        -- logical replication's apply worker and session_replication_role =
+        -- replica fire only triggers enabled for replicas
+        EXECUTE pg_catalog.format('ALTER TABLE zenml_rbac.%I ENABLE ALWAYS TRIGGER zz_invalidate_cache', t);
+        EXECUTE pg_catalog.format('ALTER TABLE zenml_rbac.%I ENABLE ALWAYS TRIGGER zz_invalidate_cache_truncate', t);
     END LOOP;
 END
 $$;

@@ -52,11 +52,12 @@ COMMENT ON FUNCTION zenml_rbac.parse_resource(text) IS
     'Splits ''type'' or ''type/uuid'' into its parts, with the errors rbac_can gives (22P02 malformed, 22023 unknown type).';
 
 CREATE FUNCTION zenml_rbac.cache_stats(OUT principals bigint, OUT resources bigint,
-                                       OUT roles bigint, OUT memory_bytes bigint)
+                                       OUT roles bigint, OUT memory_bytes bigint,
+                                       OUT loads bigint)
     LANGUAGE c VOLATILE PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'cache_stats';
 COMMENT ON FUNCTION zenml_rbac.cache_stats() IS
-    'What this backend''s decision cache holds now: entries and bytes.';
+    'What this backend''s decision cache holds now (entries, bytes) and how many entries it has loaded since the backend started.';
 
 CREATE FUNCTION zenml_rbac._role_missing_permissions(actor uuid, tenant uuid, role_id uuid)
     RETURNS text[] LANGUAGE c STABLE STRICT PARALLEL RESTRICTED

@@ -881,3 +881,69 @@ REVOKE ALL ON FUNCTION
     FROM PUBLIC;
 COMMENT ON COLUMN zenml_rbac.api_key.last_used_at IS
     'Last successful authenticate(), recorded when its transaction commits, at most once a minute, never on a standby.';
+
+-- Fine-grained cache invalidation (src/invalidation.c): row triggers name
+-- the buckets of the keys a change can affect instead of invalidating whole
+-- tables; cache_stats() counts the entries loaded.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['organization', 'tenant', 'principal', 'org_role_assignment',
+                             'team_member', 'resource_type', 'role', 'role_permission',
+                             'tenant_role_assignment', 'resource', 'resource_grant']
+    LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER zz_invalidate_cache ON zenml_rbac.%I', t);
+        EXECUTE pg_catalog.format('DROP TRIGGER zz_invalidate_cache_replica ON zenml_rbac.%I', t);
+    END LOOP;
+END
+$$;
+
+DROP FUNCTION zenml_rbac.cache_stats();
+CREATE FUNCTION zenml_rbac.cache_stats(OUT principals bigint, OUT resources bigint,
+                                       OUT roles bigint, OUT memory_bytes bigint,
+                                       OUT loads bigint)
+    LANGUAGE c VOLATILE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'cache_stats';
+COMMENT ON FUNCTION zenml_rbac.cache_stats() IS
+    'What this backend''s decision cache holds now (entries, bytes) and how many entries it has loaded since the backend started.';
+REVOKE ALL ON FUNCTION zenml_rbac.cache_stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION zenml_rbac.cache_stats() TO PUBLIC;
+
+CREATE FUNCTION zenml_rbac._catalog_tables(OUT name text, OUT cached boolean, OUT note text)
+    RETURNS SETOF record LANGUAGE c STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'catalog_tables';
+COMMENT ON FUNCTION zenml_rbac._catalog_tables() IS
+    'Every table of the schema: the cached ones with the keys a change to a row invalidates, the others with why they are not cached.';
+REVOKE ALL ON FUNCTION zenml_rbac._catalog_tables() FROM PUBLIC;
+COMMENT ON FUNCTION zenml_rbac.catalog_changed() IS
+    'Trigger: queues the invalidation of the buckets the changed rows'' keys hash to, so every backend''s rbac cache drops what they affect at commit.';
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOR b IN 0..255 LOOP
+        EXECUTE pg_catalog.format('CREATE TYPE zenml_rbac.%I AS ()',
+                                  pg_catalog.format('invalidation_bucket_%s', pg_catalog.lpad(b::text, 3, '0')));
+        EXECUTE pg_catalog.format('COMMENT ON TYPE zenml_rbac.%I IS %L',
+                                  pg_catalog.format('invalidation_bucket_%s', pg_catalog.lpad(b::text, 3, '0')),
+                                  'Named in cache invalidation messages only (src/invalidation.c).');
+    END LOOP;
+    CREATE TYPE zenml_rbac.invalidation_all AS ();
+    COMMENT ON TYPE zenml_rbac.invalidation_all IS
+        'Named in cache invalidation messages only: every backend resets its whole rbac cache.';
+
+    FOR t IN SELECT c.name FROM zenml_rbac._catalog_tables() c WHERE c.cached
+    LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER zz_invalidate_cache AFTER INSERT OR UPDATE OR DELETE '
+            'ON zenml_rbac.%I FOR EACH ROW EXECUTE FUNCTION zenml_rbac.catalog_changed()', t);
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER zz_invalidate_cache_truncate AFTER TRUNCATE '
+            'ON zenml_rbac.%I FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.catalog_changed()', t);
+        EXECUTE pg_catalog.format('ALTER TABLE zenml_rbac.%I ENABLE ALWAYS TRIGGER zz_invalidate_cache', t);
+        EXECUTE pg_catalog.format('ALTER TABLE zenml_rbac.%I ENABLE ALWAYS TRIGGER zz_invalidate_cache_truncate', t);
+    END LOOP;
+END
+$$;
