@@ -26,7 +26,7 @@ REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing escalat
                membership management_authz identity api_keys errors security \
                rls attacks audit reporting hostile upgrade
 REGRESS_OPTS = --load-extension=zenml_rbac
-ISOLATION      = cache_invalidation cache_statement_boundary concurrent_management lock_wait_revocation \
+ISOLATION      = cache_invalidation cache_fine_grained cache_statement_boundary concurrent_management lock_wait_revocation \
                  decision_freshness \
                  rls_visibility audit_chain
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac

@@ -106,3 +106,35 @@ SELECT zenml_rbac.delete_organization(:'org');
 SELECT count(*) FROM zenml_rbac.tenant WHERE org_id = :'org';
 SELECT count(*) FROM zenml_rbac.role WHERE tenant_id = :'tenant';
 DELETE FROM zenml_rbac.principal WHERE name = 'cat_user';
+
+-- Invalidation knows every table of the schema (src/invalidation.c): a table
+-- added to the catalog without an entry there is listed here, and so is an
+-- entry without its table.
+SELECT c.relname AS table_invalidation_does_not_know
+  FROM pg_class c
+ WHERE c.relnamespace = 'zenml_rbac'::regnamespace AND c.relkind IN ('r', 'p')
+EXCEPT SELECT name FROM zenml_rbac._catalog_tables();
+SELECT name AS entry_without_a_table FROM zenml_rbac._catalog_tables()
+EXCEPT SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'zenml_rbac'::regnamespace;
+-- every cached table has its two invalidation triggers, fired in every
+-- session_replication_role (logical replication applies rows as replica)
+SELECT t.name AS cached_table_missing_a_trigger
+  FROM zenml_rbac._catalog_tables() t
+ WHERE t.cached
+   AND (SELECT count(*) FROM pg_trigger g
+         WHERE g.tgrelid = pg_catalog.format('zenml_rbac.%I', t.name)::regclass
+           AND g.tgname IN ('zz_invalidate_cache', 'zz_invalidate_cache_truncate')
+           AND g.tgenabled = 'A') <> 2;
+-- and no other table has one
+SELECT g.tgrelid::regclass AS uncached_table_with_a_trigger
+  FROM pg_trigger g JOIN zenml_rbac._catalog_tables() t ON g.tgrelid = pg_catalog.format('zenml_rbac.%I', t.name)::regclass
+ WHERE NOT t.cached AND g.tgfoid = 'zenml_rbac.catalog_changed()'::regprocedure;
+SELECT * FROM zenml_rbac._catalog_tables() ORDER BY cached DESC, name;
+-- the buckets the triggers name: 256 and the one for everything
+SELECT count(*) AS buckets FROM pg_type
+ WHERE typnamespace = 'zenml_rbac'::regnamespace AND typname ~ '^invalidation_(bucket_\d{3}|all)$';
+-- the trigger refuses a table it does not know
+CREATE TABLE public.not_catalog (x int);
+CREATE TRIGGER t AFTER INSERT ON public.not_catalog FOR EACH ROW EXECUTE FUNCTION zenml_rbac.catalog_changed();
+INSERT INTO public.not_catalog VALUES (1);
+DROP TABLE public.not_catalog;

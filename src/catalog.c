@@ -147,7 +147,7 @@ static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
 static Snapshot statement_snapshot = NULL;
 static uint64 snapshot_statement = 0;
 static LocalTransactionId snapshot_lxid = InvalidLocalTransactionId;
-static uint64 snapshot_resets = 0;
+static uint64 snapshot_resets = 0;	/* InvalFullResets() at the snapshot */
 static uint64 snapshot_sequence = 0;	/* invalidation sequence at the snapshot */
 
 /* Loads begun and not finished: one interrupted by an error left partial entries. */
@@ -308,13 +308,16 @@ BeginStatement(void)
 {
 	CatalogReleaseStatementSnapshot();
 	AcceptInvalidationMessages();
+	/* while changes may go unseen (a trigger disabled), keep nothing */
+	if (!InvalTracking())
+		local_resets++;
 	snapshot_statement = rbac_statement_counter;
 	snapshot_lxid = RbacMyLocalXid();
 	if (IsInParallelMode())
 		return;					/* no new snapshot may be taken; see RunQuery */
 	statement_snapshot = RegisterSnapshotOnOwner(GetLatestSnapshot(),
 												 TopTransactionResourceOwner);
-	snapshot_resets = RESETS_WANTED();
+	snapshot_resets = InvalFullResets();
 	snapshot_sequence = InvalSequence();
 }
 
@@ -360,9 +363,6 @@ CatalogEnsureFresh(void)
 			local_resets++;
 			loaded_with_old_snapshot = false;
 		}
-		/* while changes may go unseen (a trigger disabled), keep nothing */
-		if (!InvalTracking())
-			local_resets++;
 		if (recheck_next_statement)
 		{
 			cache_epoch++;
@@ -383,7 +383,7 @@ CatalogEnsureFresh(void)
 		 * commands', or others' read while taking a lock) are not in it: what
 		 * is reloaded now is dropped again at the next statement.
 		 */
-		if (statement_snapshot == NULL || RESETS_WANTED() != snapshot_resets)
+		if (statement_snapshot == NULL || InvalFullResets() != snapshot_resets)
 			loaded_with_old_snapshot = true;
 		(void) InvalPublish();
 		ResetAllCaches();
