@@ -6,7 +6,8 @@
 # every change.  Each change is made while the standby's replay is paused:
 # its WAL has arrived, and the standby, the warm session included, must
 # still answer as before (never earlier), then the new way once it is
-# replayed (never later).  Read-only use of the standby (authenticate,
+# replayed (never later).  Then changes on a warm session reload only the
+# entries they affect (fine-grained invalidation).  Read-only use of the standby (authenticate,
 # set_principal, checks, audit verification, the reporting views) writes
 # nothing there; a write attempted there fails as read-only.
 use strict;
@@ -258,6 +259,40 @@ for my $step (@steps)
 	is($txn->query_safe($probe_sql), $after->{probes}, "$name: open transaction after replay: new probes");
 	$txn->query_safe('COMMIT');
 
+	$before = $after;
+}
+
+# ---------------------------------------------------------------------
+# Fine-grained invalidation on the standby: the replayed commit names the
+# entries a change affects, and the warm session reloads those, not all
+# ---------------------------------------------------------------------
+my $loads_sql = 'SELECT loads FROM zenml_rbac.cache_stats()';
+my $entries_sql = 'SELECT principals + resources + roles FROM zenml_rbac.cache_stats()';
+$primary->safe_psql($db, q{SELECT zenml_rbac.create_tenant(fxid('acme'), 'fg')});
+$primary->wait_for_catchup($standby, 'replay');
+$before = fresh_state($primary);
+same_state(warm_state(), $before, 'fine-grained: warm session, with a new tenant');
+my $entries = $warm->query_safe($entries_sql);
+my $loads = $warm->query_safe($loads_sql);
+same_state(warm_state(), $before, 'fine-grained: a second pass');
+is($warm->query_safe($loads_sql), $loads, 'fine-grained: a warm pass loads nothing');
+for my $change (
+	[ 'a tenant role for u1 in the new tenant',
+		q{SELECT zenml_rbac.grant_tenant_role((SELECT id FROM zenml_rbac.tenant WHERE name = 'fg'), fxid('u1'), 'viewer')} ],
+	[ 'a share of prod-2 with sa1 for update',
+		q{SELECT zenml_rbac.share_resource(fxid('prod'), 'model/' || m.id, fxid('sa1'), ARRAY['update'])
+		    FROM public.models m WHERE m.name = 'prod-2'} ])
+{
+	my ($name, $sql) = @$change;
+	$primary->safe_psql($db, $sql);
+	$primary->wait_for_catchup($standby, 'replay');
+	my $after = fresh_state($primary);
+	isnt($after->{sweep}, $before->{sweep}, "fine-grained, $name: the sweep changed");
+	$loads = $warm->query_safe($loads_sql);
+	same_state(warm_state(), $after, "fine-grained, $name: warm session after replay");
+	my $reloaded = $warm->query_safe($loads_sql) - $loads;
+	cmp_ok($reloaded, '>=', 1, "fine-grained, $name: the affected entries were reloaded");
+	cmp_ok($reloaded * 4, '<', $entries, "fine-grained, $name: $reloaded of $entries entries reloaded");
 	$before = $after;
 }
 

@@ -4,7 +4,8 @@
 # made on the control database the subscribers give the control database's
 # answers: in fresh sessions (the whole decision sweep) and in sessions
 # whose caches were warm before the changes arrived (the apply worker fires
-# only row triggers, so the invalidation must come from one).  API keys
+# only row triggers, so the invalidation must come from one), where a
+# change reloads only the entries it affects.  API keys
 # made on the control database authenticate on a subscriber; replicated
 # changes are not audited again there.  Last, what local writes on a
 # subscriber do: new rows stay local (and are audited there), a change to a
@@ -201,6 +202,39 @@ CREATE TEMP TABLE n AS SELECT zenml_rbac.create_organization('initech') AS org, 
 SELECT zenml_rbac.set_org_role(org, u9, 'org_admin') FROM n;
 SELECT zenml_rbac.grant_tenant_role(zenml_rbac.create_tenant(org, 'lab'), u9, 'editor') FROM n;
 });
+
+# Fine-grained invalidation on the subscribers: the apply worker's row
+# triggers name the entries a change affects, so a session warm over the
+# whole sweep reloads those and keeps the rest.
+{
+
+	package SweepText;
+	sub safe_psql { return $_[2]; }
+}
+my $sweep_sql = decisions(bless({}, 'SweepText'), $db);
+my (%loads, %entries);
+for my $node (@apps)
+{
+	my $s = $warm{ $node->name };
+	is($s->query_safe($sweep_sql), decisions($control, $db), $node->name . ': a warm session sweeps as control');
+	$loads{ $node->name } = $s->query_safe('SELECT loads FROM zenml_rbac.cache_stats()');
+	$entries{ $node->name } = $s->query_safe('SELECT principals + resources + roles FROM zenml_rbac.cache_stats()');
+	$s->query_safe($sweep_sql);
+	is($s->query_safe('SELECT loads FROM zenml_rbac.cache_stats()'), $loads{ $node->name },
+		$node->name . ': a second sweep loads nothing');
+}
+$control->safe_psql($db, "SELECT zenml_rbac.grant_tenant_role(@{[$u->('prod')]}, @{[$u->('u1')]}, 'viewer')");
+catch_up();
+for my $node (@apps)
+{
+	my $s = $warm{ $node->name };
+	is($s->query_safe($sweep_sql), decisions($control, $db),
+		$node->name . ': after a grant to u1, the warm session sweeps as control');
+	my $reloaded = $s->query_safe('SELECT loads FROM zenml_rbac.cache_stats()') - $loads{ $node->name };
+	cmp_ok($reloaded, '>=', 1, $node->name . ': the grant reloaded u1\'s entries');
+	cmp_ok($reloaded * 4, '<', $entries{ $node->name },
+		$node->name . ": $reloaded of $entries{ $node->name } entries reloaded");
+}
 
 $_->quit for values %warm;
 
