@@ -24,7 +24,7 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADES)
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing escalation account_takeover disclosure cursor_principal \
                membership management_authz identity api_keys errors security \
-               rls attacks audit reporting hostile upgrade
+               invalidation rls attacks audit reporting hostile upgrade
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_fine_grained cache_statement_boundary concurrent_management lock_wait_revocation \
                  decision_freshness \

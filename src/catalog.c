@@ -167,6 +167,7 @@ static bool principals_over_capacity = false;
 static bool resources_over_capacity = false;
 
 static void NoteGrowth(void);
+static void ApplyInvalidations(void);
 
 /*
  * Bumped at every reset and every publication of invalidations: pointers
@@ -375,7 +376,18 @@ CatalogEnsureFresh(void)
 		loads_in_progress = 0;
 		local_resets++;
 	}
+	ApplyInvalidations();
+}
 
+/*
+ * Makes the invalidations received so far count: a full reset if one was
+ * asked for, else the buckets hit are published and every entry is checked
+ * again at its next lookup.  Only at the start of an engine call, which
+ * holds no pointer into the caches yet.
+ */
+static void
+ApplyInvalidations(void)
+{
 	if (built_resets != RESETS_WANTED())
 	{
 		/*
@@ -466,8 +478,15 @@ NoteGrowth(void)
 void
 CatalogRefreshAfterLock(void)
 {
-	local_resets++;
+	/*
+	 * Whoever held the lock sent its invalidations before releasing it
+	 * (PostgreSQL sends them at commit, then releases locks): accepting
+	 * invalidations and taking a new snapshot now covers every change made
+	 * under the lock, and entries older than those changes are dropped.
+	 */
 	BeginStatement();
+	cache_epoch++;				/* entries loaded from the old snapshot are checked again */
+	ApplyInvalidations();
 }
 
 /* ------------------------------------------------------------------------

@@ -52,6 +52,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "compat.h"
 #include "invalidation.h"
@@ -168,6 +169,7 @@ static bool resolved = false;	/* bucket_oids and all_oid are known */
 static bool legacy = false;		/* an install without buckets */
 static bool recheck = true;		/* DDL may have changed the catalog */
 static bool tracking = false;
+static uint32 schema_hash = 0;	/* of the schema's pg_namespace row */
 
 /* Receiving side: sequence of hits, per bucket the last received and published. */
 static uint64 hit_sequence = 0;
@@ -226,6 +228,7 @@ Resolve(void)
 	int			n = 0;
 
 	recheck = false;
+	schema_hash = OidIsValid(nsp) ? GetSysCacheHashValue1(NAMESPACEOID, ObjectIdGetDatum(nsp)) : 0;
 	if (!OidIsValid(nsp))
 	{
 		nwatched = 0;
@@ -330,6 +333,21 @@ InvalRelcacheCallback(Datum arg, Oid relid)
 			}
 			return;
 		}
+	}
+}
+
+/*
+ * Syscache callback on pg_namespace: a change to the extension's schema (a
+ * new owner, say) resets everything, so that the next decision loads again
+ * and checks who owns it (catalog.c, CatalogExtensionOwner).
+ */
+void
+InvalNamespaceCallback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (hashvalue == 0 || hashvalue == schema_hash)
+	{
+		full_resets++;
+		recheck = true;
 	}
 }
 

@@ -55,6 +55,8 @@ extern int	InvalBucketOfResource(const pg_uuid_t *tenant, const char *type,
 
 /* Relcache callback: records bucket hits, full resets and catalog DDL. */
 extern void InvalRelcacheCallback(Datum arg, Oid relid);
+/* Syscache callback on pg_namespace: the extension's schema changed. */
+extern void InvalNamespaceCallback(Datum arg, int cacheid, uint32 hashvalue);
 
 /*
  * The receiving side, for catalog.c.  Hits are counted in a sequence;

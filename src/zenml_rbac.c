@@ -16,6 +16,7 @@
 #include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "utils/syscache.h"
 
 #include "audit.h"
 #include "catalog.h"
@@ -191,6 +192,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("zenml_rbac");
 
 	CacheRegisterRelcacheCallback(InvalRelcacheCallback, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, InvalNamespaceCallback, (Datum) 0);
 	RegisterXactCallback(RbacXactCallback, NULL);
 	RegisterSubXactCallback(IdentitySubXactCallback, NULL);
 	RegisterSubXactCallback(AuditSubXactCallback, NULL);

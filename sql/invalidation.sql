@@ -1,0 +1,100 @@
+-- Fine-grained invalidation within one session (src/invalidation.c): the
+-- session's own changes reach its cache at its next command, an aborted
+-- subtransaction's are undone, churn does not grow the cache, and while an
+-- invalidation trigger is disabled nothing is kept across statements.
+\set VERBOSITY terse
+
+SELECT zenml_rbac.create_organization('inv_org') AS org \gset
+SELECT zenml_rbac.create_tenant(:'org', 'prod') AS prod \gset
+SELECT zenml_rbac.create_user('inv_u') AS u \gset
+SELECT zenml_rbac.create_user('inv_v') AS v \gset
+SELECT zenml_rbac.set_org_role(:'org', :'u', 'org_viewer');
+SELECT zenml_rbac.set_org_role(:'org', :'v', 'org_viewer');
+SELECT zenml_rbac.grant_tenant_role(:'prod', :'u', 'viewer');
+SELECT zenml_rbac.grant_tenant_role(:'prod', :'v', 'viewer');
+\set m 'model/c0000000-0000-4000-8000-000000000001'
+SELECT zenml_rbac.register_resource(:'prod', :'m', :'v');
+
+CREATE FUNCTION pg_temp.loads() RETURNS bigint LANGUAGE sql AS $$ SELECT loads FROM zenml_rbac.cache_stats() $$;
+
+-- warm, then nothing changes: nothing is loaded again
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'create') AS u_creates,
+       zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'create') AS v_creates;
+SELECT pg_temp.loads() AS l0 \gset
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'create') AS u_creates,
+       zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'create') AS v_creates;
+SELECT pg_temp.loads() - :l0 AS reloaded_when_nothing_changed;
+
+-- an own change, through a management call (which decides after taking its
+-- lock from what is committed then): seen at the next statement, and only
+-- u's entry is reloaded, with the editor role it now holds
+SELECT zenml_rbac.grant_tenant_role(:'prod', :'u', 'editor');
+SELECT pg_temp.loads() AS l0 \gset
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'create') AS u_creates,
+       zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'create') AS v_creates;
+SELECT pg_temp.loads() - :l0 AS reloaded_after_a_grant_to_u;
+
+-- in a transaction: a change in a subtransaction rolled back is undone in the cache too
+BEGIN;
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'create') AS before_savepoint;
+SAVEPOINT s;
+SELECT zenml_rbac.revoke_tenant_role(:'prod', :'u', 'editor');
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'create') AS in_savepoint;
+ROLLBACK TO SAVEPOINT s;
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'create') AS after_rollback_to;
+ROLLBACK;
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'create') AS after_rollback;
+
+-- and an own change inside one statement is seen by the engine calls after it
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'create') AS creates,
+       zenml_rbac.revoke_tenant_role(:'prod', :'u', 'editor') IS NOT NULL AS revoked,
+       zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'create') AS then_creates;
+
+-- churn: 4,000 changes to the same principal and the same resource, each
+-- followed by a check, leave the cache's memory where it was
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, :'m', 'update') AS warm;
+SELECT memory_bytes AS mem0 FROM zenml_rbac.cache_stats() \gset
+DO $$
+DECLARE
+    prod uuid := (SELECT id FROM zenml_rbac.tenant WHERE name = 'prod'
+                   AND org_id = (SELECT id FROM zenml_rbac.organization WHERE name = 'inv_org'));
+    u uuid := (SELECT id FROM zenml_rbac.principal WHERE name = 'inv_u');
+    m text := 'model/c0000000-0000-4000-8000-000000000001';
+BEGIN
+    FOR i IN 1..1000 LOOP
+        PERFORM zenml_rbac.grant_tenant_role(prod, u, 'editor');
+        IF NOT zenml_rbac.rbac_can(u, prod, 'model', 'create') THEN RAISE 'grant not seen'; END IF;
+        PERFORM zenml_rbac.share_resource(prod, m, u, ARRAY['update']);
+        IF NOT zenml_rbac.rbac_can(u, prod, m, 'update') THEN RAISE 'share not seen'; END IF;
+        PERFORM zenml_rbac.revoke_tenant_role(prod, u, 'editor');
+        IF zenml_rbac.rbac_can(u, prod, 'model', 'create') THEN RAISE 'revoke not seen'; END IF;
+        PERFORM zenml_rbac.share_resource(prod, m, u, ARRAY[]::text[]);
+        IF zenml_rbac.rbac_can(u, prod, m, 'update') THEN RAISE 'unshare not seen'; END IF;
+    END LOOP;
+END
+$$;
+SELECT memory_bytes < 2 * :mem0 AS memory_did_not_grow, principals, resources
+  FROM zenml_rbac.cache_stats();
+
+-- a disabled invalidation trigger: changes it misses are still seen, since
+-- nothing is kept across statements meanwhile; enabled again, caching resumes
+ALTER TABLE zenml_rbac.tenant_role_assignment DISABLE TRIGGER zz_invalidate_cache;
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads;
+DELETE FROM zenml_rbac.tenant_role_assignment WHERE principal_id = :'v';
+SELECT pg_temp.loads() AS l0 \gset
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads_after_untracked_delete;
+SELECT pg_temp.loads() - :l0 > 0 AS reloaded_while_untracked;
+ALTER TABLE zenml_rbac.tenant_role_assignment ENABLE ALWAYS TRIGGER zz_invalidate_cache;
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads;
+SELECT pg_temp.loads() AS l0 \gset
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads;
+SELECT pg_temp.loads() - :l0 AS reloaded_once_tracked_again;
+-- enabled only for origin sessions is not enough either (replicas would miss changes)
+ALTER TABLE zenml_rbac.role ENABLE TRIGGER zz_invalidate_cache;
+SELECT pg_temp.loads() AS l0 \gset
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads;
+SELECT pg_temp.loads() - :l0 > 0 AS reloaded_while_trigger_is_origin_only;
+ALTER TABLE zenml_rbac.role ENABLE ALWAYS TRIGGER zz_invalidate_cache;
+
+SELECT zenml_rbac.delete_organization(:'org');
+DELETE FROM zenml_rbac.principal WHERE name IN ('inv_u', 'inv_v');
