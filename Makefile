@@ -15,7 +15,7 @@ SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
               src/sql/tenant_roles.sql src/sql/custom_roles.sql \
               src/sql/resources.sql src/sql/api_keys.sql src/sql/protect.sql \
               src/sql/audit.sql src/sql/reporting.sql src/sql/privileges.sql \
-              src/sql/identity_providers.sql
+              src/sql/identity_providers.sql src/sql/catalog_triggers.sql
 # Past releases' install scripts, frozen, and every upgrade step between
 # them: the changes to the old version's objects, then the files it lacked.
 DATA        = $(wildcard src/sql/released/*.sql)

@@ -107,9 +107,9 @@ SELECT count(*) FROM zenml_rbac.tenant WHERE org_id = :'org';
 SELECT count(*) FROM zenml_rbac.role WHERE tenant_id = :'tenant';
 DELETE FROM zenml_rbac.principal WHERE name = 'cat_user';
 
--- Invalidation knows every table of the schema (src/invalidation.c): a table
--- added to the catalog without an entry there is listed here, and so is an
--- entry without its table.
+-- Invalidation and audit know every table of the schema (the list in
+-- src/invalidation.c): a table added to the catalog without an entry there
+-- is listed here, and so is an entry without its table.
 SELECT c.relname AS table_invalidation_does_not_know
   FROM pg_class c
  WHERE c.relnamespace = 'zenml_rbac'::regnamespace AND c.relkind IN ('r', 'p')
@@ -129,6 +129,18 @@ SELECT t.name AS cached_table_missing_a_trigger
 SELECT g.tgrelid::regclass AS uncached_table_with_a_trigger
   FROM pg_trigger g JOIN zenml_rbac._catalog_tables() t ON g.tgrelid = pg_catalog.format('zenml_rbac.%I', t.name)::regclass
  WHERE NOT t.cached AND g.tgfoid = 'zenml_rbac.catalog_changed()'::regprocedure;
+-- audited tables capture every change, with the list's arguments
+SELECT t.name AS audited_table_without_capture
+  FROM zenml_rbac._catalog_tables() t
+ WHERE t.audit IS NOT NULL
+   AND (SELECT count(*) FROM pg_trigger g
+         WHERE g.tgrelid = pg_catalog.format('zenml_rbac.%I', t.name)::regclass
+           AND g.tgfoid = 'zenml_rbac.audit_capture()'::regprocedure
+           AND g.tgname IN ('audit_capture', 'audit_capture_truncate')
+           AND g.tgnargs = 6) <> 2;
+SELECT g.tgrelid::regclass AS unaudited_table_with_capture
+  FROM pg_trigger g JOIN zenml_rbac._catalog_tables() t ON g.tgrelid = pg_catalog.format('zenml_rbac.%I', t.name)::regclass
+ WHERE t.audit IS NULL AND g.tgfoid = 'zenml_rbac.audit_capture()'::regprocedure;
 SELECT * FROM zenml_rbac._catalog_tables() ORDER BY cached DESC, name;
 -- the buckets the triggers name: 256 and the one for everything
 SELECT count(*) AS buckets FROM pg_type

@@ -47,6 +47,8 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "storage/proc.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -64,9 +66,12 @@
 /*
  * Every table of the extension's schema, once: the cached ones with the keys
  * a change to one of their rows names (old and new row alike), the others
- * with why the cache never reads them.  The install script creates the
- * triggers from this list (zenml_rbac._catalog_tables()), and the catalog
- * test fails for a table missing from it.
+ * with why the cache never reads them; and for the audited ones what
+ * audit_capture() records (key columns, then the organization, tenant and
+ * subject columns, then columns never recorded).  The install script
+ * creates the invalidation and audit triggers from this list
+ * (zenml_rbac._catalog_tables(), src/sql/catalog_triggers.sql), and the
+ * catalog test fails for a table missing from it.
  */
 typedef struct RowKey
 {
@@ -80,29 +85,48 @@ typedef struct CatalogTable
 	bool		everything;		/* any change resets every cache */
 	RowKey		keys[3];
 	const char *uncached;		/* not NULL: never cached, and why */
+	const char *audit[5];		/* key, organization, tenant, subject, secret columns */
 } CatalogTable;
 
+#define AUDIT(key, org, tenant, subject, secret) .audit = {key, org, tenant, subject, secret}
+
 static const CatalogTable catalog_table_defs[] = {
-	{"organization", false, {{INVAL_NAME_ORG, {"name"}}}},
-	{"tenant", false, {{INVAL_NAME_TENANT, {"name"}}}},
-	{"principal", false, {{INVAL_PRINCIPAL, {"id"}},
+	{"organization", .keys = {{INVAL_NAME_ORG, {"name"}}},
+	AUDIT("id", "id", "", "", "")},
+	{"tenant", .keys = {{INVAL_NAME_TENANT, {"name"}}},
+	AUDIT("id", "org_id", "id", "", "")},
+	{"principal", .keys = {{INVAL_PRINCIPAL, {"id"}},
 			{INVAL_NAME_USER, {"name", "kind"}},
-	{INVAL_NAME_PG_ROLE, {"pg_role"}}}},
-	{"org_role_assignment", false, {{INVAL_PRINCIPAL, {"principal_id"}}}},
-	{"team_member", false, {{INVAL_PRINCIPAL, {"member_id"}}}},
-	{"tenant_role_assignment", false, {{INVAL_PRINCIPAL, {"principal_id"}}}},
-	{"role", false, {{INVAL_ROLE, {"id"}}}},
-	{"role_permission", false, {{INVAL_ROLE, {"role_id"}}}},
-	{"resource_type", true},
-	{"resource", false, {{INVAL_RESOURCE, {"tenant_id", "resource_type", "resource_id"}},
-	{INVAL_HOLDINGS, {"owner_id"}}}},
-	{"resource_grant", false, {{INVAL_RESOURCE, {"tenant_id", "resource_type", "resource_id"}},
-	{INVAL_HOLDINGS, {"principal_id"}}}},
-	{"protected_table", .uncached = "read once per statement by the protected tables' triggers"},
-	{"api_key", .uncached = "read by every authenticate()"},
-	{"identity_provider", .uncached = "read by every authenticate_jwt()"},
-	{"external_identity", .uncached = "read by every authenticate_jwt()"},
-	{"group_team_map", .uncached = "read by every authenticate_jwt()"},
+	{INVAL_NAME_PG_ROLE, {"pg_role"}}},
+	AUDIT("id", "org_id", "", "id", "")},
+	{"org_role_assignment", .keys = {{INVAL_PRINCIPAL, {"principal_id"}}},
+	AUDIT("org_id,principal_id", "org_id", "", "principal_id", "")},
+	{"team_member", .keys = {{INVAL_PRINCIPAL, {"member_id"}}},
+	AUDIT("team_id,member_id", "", "", "member_id", "")},
+	{"resource_type", .everything = true,
+	AUDIT("name", "", "", "", "")},
+	{"role", .keys = {{INVAL_ROLE, {"id"}}},
+	AUDIT("id", "", "tenant_id", "", "")},
+	{"role_permission", .keys = {{INVAL_ROLE, {"role_id"}}},
+	AUDIT("role_id,resource_type,action", "", "", "", "")},
+	{"tenant_role_assignment", .keys = {{INVAL_PRINCIPAL, {"principal_id"}}},
+	AUDIT("tenant_id,principal_id,role_id", "", "tenant_id", "principal_id", "")},
+	{"resource", .keys = {{INVAL_RESOURCE, {"tenant_id", "resource_type", "resource_id"}},
+	{INVAL_HOLDINGS, {"owner_id"}}},
+	AUDIT("tenant_id,resource_type,resource_id", "", "tenant_id", "owner_id", "")},
+	{"resource_grant", .keys = {{INVAL_RESOURCE, {"tenant_id", "resource_type", "resource_id"}},
+	{INVAL_HOLDINGS, {"principal_id"}}},
+	AUDIT("tenant_id,resource_type,resource_id,principal_id", "", "tenant_id", "principal_id", "")},
+	{"protected_table", .uncached = "read once per statement by the protected tables' triggers",
+	AUDIT("relid", "", "", "", "")},
+	{"api_key", .uncached = "read by every authenticate()",
+	AUDIT("id", "", "", "principal_id", "key_hash")},
+	{"identity_provider", .uncached = "read by every authenticate_jwt()",
+	AUDIT("id", "provision_org", "", "", "keys")},
+	{"external_identity", .uncached = "read by every authenticate_jwt()",
+	AUDIT("issuer,subject", "", "", "principal_id", "")},
+	{"group_team_map", .uncached = "read by every authenticate_jwt()",
+	AUDIT("provider_id,grp,team_id", "", "", "team_id", "")},
 	{"audit_log", .uncached = "written, never read by checks"},
 	{"audit_chain", .uncached = "written, never read by checks"},
 	{"audit_local_chain", .uncached = "written, never read by checks"},
@@ -552,7 +576,13 @@ catalog_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("catalog_changed() must be called as a trigger")));
-	table = FindCatalogTable(trigdata->tg_relation);
+	/* remembered per trigger call site: a bulk change fires it on every row */
+	table = (const CatalogTable *) fcinfo->flinfo->fn_extra;
+	if (table == NULL)
+	{
+		table = FindCatalogTable(trigdata->tg_relation);
+		fcinfo->flinfo->fn_extra = (void *) table;
+	}
 	(void) InvalTracking();
 	if (!resolved)
 	{
@@ -603,9 +633,9 @@ KindName(InvalKind kind)
 PG_FUNCTION_INFO_V1(catalog_tables);
 
 /*
- * _catalog_tables() returns (name text, cached boolean, note text): the
- * tables of the schema as invalidation knows them; the install script
- * creates the triggers of the cached ones.
+ * _catalog_tables() returns (name text, cached boolean, note text, audit
+ * text[]): the tables of the schema as invalidation and audit know them;
+ * the install script creates their triggers from it.
  */
 Datum
 catalog_tables(PG_FUNCTION_ARGS)
@@ -615,8 +645,8 @@ catalog_tables(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	for (int t = 0; t < (int) NUM_CATALOG_TABLES; t++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 		StringInfoData note;
 
 		initStringInfo(&note);
@@ -638,6 +668,17 @@ catalog_tables(PG_FUNCTION_ARGS)
 		values[0] = CStringGetTextDatum(catalog_table_defs[t].name);
 		values[1] = BoolGetDatum(catalog_table_defs[t].uncached == NULL);
 		values[2] = CStringGetTextDatum(note.data);
+		if (catalog_table_defs[t].audit[0] == NULL)
+			nulls[3] = true;
+		else
+		{
+			Datum		columns[5];
+
+			for (int c = 0; c < 5; c++)
+				columns[c] = CStringGetTextDatum(catalog_table_defs[t].audit[c]);
+			values[3] = PointerGetDatum(construct_array(columns, 5, TEXTOID, -1, false,
+														TYPALIGN_INT));
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

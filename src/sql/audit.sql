@@ -73,10 +73,11 @@ CREATE FUNCTION zenml_rbac.audit_capture() RETURNS trigger
 COMMENT ON FUNCTION zenml_rbac.audit_capture() IS
     'Trigger: queues an audit event for each changed catalog row; arguments: kind, key columns, organization, tenant and subject columns, columns never recorded.';
 
+-- The catalog tables' capture triggers come from their list, with the
+-- invalidation triggers (src/sql/catalog_triggers.sql).
 DO $$
 DECLARE
     t text;
-    spec text[];
 BEGIN
     FOREACH t IN ARRAY ARRAY['audit_chain', 'audit_local_chain', 'audit_log']
     LOOP
@@ -86,33 +87,6 @@ BEGIN
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER audit_guard_truncate BEFORE TRUNCATE ON zenml_rbac.%I '
             'FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.audit_guard()', t);
-    END LOOP;
-
-    -- table, key columns, organization / tenant / subject columns, never recorded
-    FOREACH spec SLICE 1 IN ARRAY ARRAY[
-        ['organization',           'id',                                        'id',     '',          '',             ''],
-        ['tenant',                 'id',                                        'org_id', 'id',        '',             ''],
-        ['principal',              'id',                                        'org_id', '',          'id',           ''],
-        ['org_role_assignment',    'org_id,principal_id',                       'org_id', '',          'principal_id', ''],
-        ['team_member',            'team_id,member_id',                         '',       '',          'member_id',    ''],
-        ['resource_type',          'name',                                      '',       '',          '',             ''],
-        ['role',                   'id',                                        '',       'tenant_id', '',             ''],
-        ['role_permission',        'role_id,resource_type,action',              '',       '',          '',             ''],
-        ['tenant_role_assignment', 'tenant_id,principal_id,role_id',            '',       'tenant_id', 'principal_id', ''],
-        ['resource',               'tenant_id,resource_type,resource_id',       '',       'tenant_id', 'owner_id',     ''],
-        ['resource_grant',         'tenant_id,resource_type,resource_id,principal_id', '', 'tenant_id', 'principal_id', ''],
-        ['api_key',                'id',                                        '',       '',          'principal_id', 'key_hash'],
-        ['protected_table',        'relid',                                     '',       '',          '',             '']]
-    LOOP
-        EXECUTE pg_catalog.format(
-            'CREATE TRIGGER audit_capture AFTER INSERT OR DELETE%s ON zenml_rbac.%I '
-            'FOR EACH ROW EXECUTE FUNCTION zenml_rbac.audit_capture(%L, %L, %L, %L, %L, %L)',
-            CASE WHEN spec[1] = 'api_key' THEN '' ELSE ' OR UPDATE' END,
-            spec[1], spec[1], spec[2], spec[3], spec[4], spec[5], spec[6]);
-        EXECUTE pg_catalog.format(
-            'CREATE TRIGGER audit_capture_truncate BEFORE TRUNCATE ON zenml_rbac.%I '
-            'FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.audit_capture(%L, %L, %L, %L, %L, %L)',
-            spec[1], spec[1], spec[2], spec[3], spec[4], spec[5], spec[6]);
     END LOOP;
 END
 $$;

@@ -49,28 +49,6 @@ SELECT pg_catalog.pg_extension_config_dump('zenml_rbac.identity_provider', '');
 SELECT pg_catalog.pg_extension_config_dump('zenml_rbac.external_identity', '');
 SELECT pg_catalog.pg_extension_config_dump('zenml_rbac.group_team_map', '');
 
--- Audited like the catalog; the keys never reach the log.
-DO $$
-DECLARE
-    spec text[];
-BEGIN
-    FOREACH spec SLICE 1 IN ARRAY ARRAY[
-        ['identity_provider', 'id',                       'provision_org', '', '',             'keys'],
-        ['external_identity', 'issuer,subject',           '',              '', 'principal_id', ''],
-        ['group_team_map',    'provider_id,grp,team_id',  '',              '', 'team_id',      '']]
-    LOOP
-        EXECUTE pg_catalog.format(
-            'CREATE TRIGGER audit_capture AFTER INSERT OR DELETE OR UPDATE ON zenml_rbac.%I '
-            'FOR EACH ROW EXECUTE FUNCTION zenml_rbac.audit_capture(%L, %L, %L, %L, %L, %L)',
-            spec[1], spec[1], spec[2], spec[3], spec[4], spec[5], spec[6]);
-        EXECUTE pg_catalog.format(
-            'CREATE TRIGGER audit_capture_truncate BEFORE TRUNCATE ON zenml_rbac.%I '
-            'FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.audit_capture(%L, %L, %L, %L, %L, %L)',
-            spec[1], spec[1], spec[2], spec[3], spec[4], spec[5], spec[6]);
-    END LOOP;
-END
-$$;
-
 CREATE FUNCTION zenml_rbac._jwt_verify(token text, OUT provider uuid, OUT issuer text,
                                        OUT subject text, OUT groups text[], OUT principal uuid,
                                        OUT provider_name text, OUT provision_org uuid,

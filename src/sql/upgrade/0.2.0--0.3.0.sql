@@ -910,11 +910,12 @@ COMMENT ON FUNCTION zenml_rbac.cache_stats() IS
 REVOKE ALL ON FUNCTION zenml_rbac.cache_stats() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION zenml_rbac.cache_stats() TO PUBLIC;
 
-CREATE FUNCTION zenml_rbac._catalog_tables(OUT name text, OUT cached boolean, OUT note text)
+CREATE FUNCTION zenml_rbac._catalog_tables(OUT name text, OUT cached boolean, OUT note text,
+                                           OUT audit text[])
     RETURNS SETOF record LANGUAGE c STABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'catalog_tables';
 COMMENT ON FUNCTION zenml_rbac._catalog_tables() IS
-    'Every table of the schema: the cached ones with the keys a change to a row invalidates, the others with why they are not cached.';
+    'Every table of the schema: the cached ones with the keys a change to a row invalidates, the others with why they are not cached; for audited ones audit_capture()''s arguments (key, organization, tenant, subject, secret columns).';
 REVOKE ALL ON FUNCTION zenml_rbac._catalog_tables() FROM PUBLIC;
 COMMENT ON FUNCTION zenml_rbac.catalog_changed() IS
     'Trigger: queues the invalidation of the buckets the changed rows'' keys hash to, so every backend''s rbac cache drops what they affect at commit.';
