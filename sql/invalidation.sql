@@ -96,5 +96,31 @@ SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_read
 SELECT pg_temp.loads() - :l0 > 0 AS reloaded_while_trigger_is_origin_only;
 ALTER TABLE zenml_rbac.role ENABLE ALWAYS TRIGGER zz_invalidate_cache;
 
+-- a trigger replaced by one that misses events is not trusted either
+CREATE OR REPLACE TRIGGER zz_invalidate_cache AFTER INSERT ON zenml_rbac.tenant_role_assignment
+    FOR EACH ROW EXECUTE FUNCTION zenml_rbac.catalog_changed();
+ALTER TABLE zenml_rbac.tenant_role_assignment ENABLE ALWAYS TRIGGER zz_invalidate_cache;
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads;
+SELECT pg_temp.loads() AS l0 \gset
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads;
+SELECT pg_temp.loads() - :l0 > 0 AS reloaded_while_trigger_misses_events;
+CREATE OR REPLACE TRIGGER zz_invalidate_cache AFTER INSERT OR UPDATE OR DELETE ON zenml_rbac.tenant_role_assignment
+    FOR EACH ROW EXECUTE FUNCTION zenml_rbac.catalog_changed();
+ALTER TABLE zenml_rbac.tenant_role_assignment ENABLE ALWAYS TRIGGER zz_invalidate_cache;
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads;
+SELECT pg_temp.loads() AS l0 \gset
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads;
+SELECT pg_temp.loads() - :l0 AS reloaded_once_restored;
+
+-- a predefined role's permissions are fixed in C: an edit row added by DML
+-- counts neither directly nor under a custom role built on it
+SELECT zenml_rbac.grant_tenant_role(:'prod', :'v', 'viewer');
+SELECT zenml_rbac.create_role(:'prod', 'inv_reader', '', 'viewer') IS NOT NULL AS created;
+SELECT zenml_rbac.grant_tenant_role(:'prod', :'u', 'inv_reader');
+INSERT INTO zenml_rbac.role_permission VALUES ('00000000-0000-4000-8000-000000000003', 'model', 'delete', true);
+SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'delete') AS u_deletes,
+       zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'delete') AS v_deletes;
+DELETE FROM zenml_rbac.role_permission WHERE role_id = '00000000-0000-4000-8000-000000000003';
+
 SELECT zenml_rbac.delete_organization(:'org');
 DELETE FROM zenml_rbac.principal WHERE name IN ('inv_u', 'inv_v');

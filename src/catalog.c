@@ -852,6 +852,7 @@ LoadTypes(void)
 	CatalogAccess access;
 	uint64		n;
 	TypeEntry **by_index;
+	int			kept = 0;
 
 	BeginCatalogAccess(&access);
 	n = RunQuery(Q_TYPES, NULL);
@@ -863,16 +864,17 @@ LoadTypes(void)
 		bool		found;
 		TypeEntry  *entry;
 
+		/* the table's CHECK limits names; one longer (DML without it) is skipped */
 		if (strlen(name) >= NAMEDATALEN)
-			continue;			/* impossible: the table's CHECK limits names */
+			continue;
 		entry = hash_search(type_hash, name, HASH_ENTER, &found);
-		entry->index = (int) i;
+		entry->index = kept;
 		entry->administration = DatumGetBool(ResultValue(i, 2, &isnull));
-		by_index[i] = entry;
+		by_index[kept++] = entry;
 	}
 	EndCatalogAccess(&access);
 	types_by_index = by_index;
-	type_count = (int) n;
+	type_count = kept;
 }
 
 int
@@ -1073,8 +1075,9 @@ LoadRoleChain(const pg_uuid_t *id)
 			have_current = true;
 		}
 
+		/* a predefined role's permissions are fixed: edit rows (DML) do not count */
 		(void) ResultValue(i, 3, &edit_null);
-		if (!edit_null)
+		if (!edit_null && !PredefinedRole(&role_id))
 		{
 			char	   *type_name = ResultText(i, 3);
 			char	   *action_name = ResultText(i, 4);
@@ -1831,5 +1834,6 @@ CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes,
 	*resources = resource_hash ? hash_get_num_entries(resource_hash) +
 		hash_get_num_entries(instance_hash) : 0;
 	*roles = role_hash ? hash_get_num_entries(role_hash) : 0;
-	*bytes = CacheContext ? MemoryContextMemAllocated(CacheContext, true) : 0;
+	*bytes = CacheContext ? MemoryContextMemAllocated(CacheContext, true) +
+		MemoryContextMemAllocated(ResourceContext, true) : 0;
 }

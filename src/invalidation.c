@@ -9,7 +9,8 @@
  * record and so replayed on hot standbys; a backend that fell too far
  * behind the shared queue gets a reset instead (InvalidOid).  So the
  * extension owns a fixed set of INVAL_BUCKETS empty composite types,
- * zenml_rbac.invalidation_bucket_000 .. _255, plus invalidation_all.  A row
+ * zenml_rbac.invalidation_bucket_000 .. _767 (a range per kind of key),
+ * plus invalidation_all.  A row
  * trigger on every cached catalog table hashes the keys the row's change can
  * affect (a principal, a role, a resource instance, a principal's holdings,
  * a name; see cached_tables below) into buckets and queues a relcache
@@ -46,6 +47,9 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "nodes/makefuncs.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "storage/proc.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -62,6 +66,8 @@
 #define RBAC_SCHEMA "zenml_rbac"
 #define ROW_TRIGGER "zz_invalidate_cache"
 #define TRUNCATE_TRIGGER "zz_invalidate_cache_truncate"
+#define ROW_TRIGGER_TYPE (TRIGGER_TYPE_ROW | TRIGGER_TYPE_INSERT | TRIGGER_TYPE_DELETE | \
+						  TRIGGER_TYPE_UPDATE)
 
 /*
  * Every table of the extension's schema, once: the cached ones with the keys
@@ -137,22 +143,48 @@ static const CatalogTable catalog_table_defs[] = {
  * ------------------------------------------------------------------------
  */
 
+/*
+ * Each kind of key hashes into a range of its own: kinds never share a
+ * bucket, so false sharing only happens between keys of one kind.  The
+ * ranges are sized for how many keys of the kind a backend caches.
+ */
 static int
-BucketOfHash(uint64 h)
+BucketOfHash(InvalKind kind, uint64 h)
 {
-	return (int) ((h >> 32) % INVAL_BUCKETS);
+	int			base;
+	int			size;
+
+	switch (kind)
+	{
+		case INVAL_PRINCIPAL:
+			base = 0, size = 256;
+			break;
+		case INVAL_ROLE:
+			base = 256, size = 64;
+			break;
+		case INVAL_RESOURCE:
+			base = 384, size = 256;
+			break;
+		case INVAL_HOLDINGS:
+			base = 640, size = 128;
+			break;
+		default:				/* the four kinds of name */
+			base = 320, size = 64;
+			break;
+	}
+	return base + (int) ((h >> 32) % size);
 }
 
 int
 InvalBucketOfUuid(InvalKind kind, const pg_uuid_t *id)
 {
-	return BucketOfHash(hash_bytes_extended(id->data, UUID_LEN, (uint64) kind));
+	return BucketOfHash(kind, hash_bytes_extended(id->data, UUID_LEN, (uint64) kind));
 }
 
 int
 InvalBucketOfName(InvalKind kind, const char *name, int len)
 {
-	return BucketOfHash(hash_bytes_extended((const unsigned char *) name, len, (uint64) kind));
+	return BucketOfHash(kind, hash_bytes_extended((const unsigned char *) name, len, (uint64) kind));
 }
 
 int
@@ -164,8 +196,8 @@ InvalBucketOfResource(const pg_uuid_t *tenant, const char *type, const pg_uuid_t
 	memcpy(key, tenant->data, UUID_LEN);
 	memcpy(key + UUID_LEN, id->data, UUID_LEN);
 	memcpy(key + 2 * UUID_LEN, type, type_len);
-	return BucketOfHash(hash_bytes_extended(key, 2 * UUID_LEN + type_len,
-											(uint64) INVAL_RESOURCE));
+	return BucketOfHash(INVAL_RESOURCE, hash_bytes_extended(key, 2 * UUID_LEN + type_len,
+															(uint64) INVAL_RESOURCE));
 }
 
 /* ------------------------------------------------------------------------
@@ -212,9 +244,13 @@ WatchedCompare(const void *a, const void *b)
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/* Is the invalidation trigger of the table there and enabled for every session? */
+/*
+ * Is the invalidation trigger of the table there as the install script made
+ * it (the function, the events, no WHEN, no column list) and enabled for
+ * every session?
+ */
 static bool
-TriggerEnabled(Oid relid, const char *name)
+TriggerEnabled(Oid relid, const char *name, int16 type, Oid func)
 {
 	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
 	ScanKeyData keys[2];
@@ -229,7 +265,13 @@ TriggerEnabled(Oid relid, const char *name)
 	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 2, keys);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
-		enabled = ((Form_pg_trigger) GETSTRUCT(tup))->tgenabled == TRIGGER_FIRES_ALWAYS;
+	{
+		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tup);
+
+		enabled = trig->tgenabled == TRIGGER_FIRES_ALWAYS && trig->tgtype == type &&
+			trig->tgfoid == func && trig->tgnargs == 0 && trig->tgattr.dim1 == 0 &&
+			heap_attisnull(tup, Anum_pg_trigger_tgqual, RelationGetDescr(rel));
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return enabled;
@@ -250,6 +292,7 @@ Resolve(void)
 	bool		buckets = OidIsValid(nsp);
 	bool		triggers = true;
 	int			n = 0;
+	Oid			func;
 
 	recheck = false;
 	schema_hash = OidIsValid(nsp) ? GetSysCacheHashValue1(NAMESPACEOID, ObjectIdGetDatum(nsp)) : 0;
@@ -280,6 +323,12 @@ Resolve(void)
 		watched[n].oid = all_oid;
 		watched[n++].code = CODE_ALL;
 	}
+	{
+		List	   *fname = list_make1(makeString(RBAC_SCHEMA));
+
+		fname = lappend(fname, makeString("catalog_changed"));
+		func = LookupFuncName(fname, 0, NULL, true);
+	}
 	for (int t = 0; t < (int) NUM_CATALOG_TABLES; t++)
 	{
 		Oid			relid = get_relname_relid(catalog_table_defs[t].name, nsp);
@@ -289,8 +338,8 @@ Resolve(void)
 		watched[n].oid = relid;
 		watched[n++].code = CODE_TABLE;
 		if (buckets)
-			triggers &= TriggerEnabled(relid, ROW_TRIGGER) &&
-				TriggerEnabled(relid, TRUNCATE_TRIGGER);
+			triggers &= TriggerEnabled(relid, ROW_TRIGGER, ROW_TRIGGER_TYPE, func) &&
+				TriggerEnabled(relid, TRUNCATE_TRIGGER, TRIGGER_TYPE_TRUNCATE, func);
 	}
 	qsort(watched, n, sizeof(WatchedOid), WatchedCompare);
 	nwatched = n;
@@ -315,6 +364,14 @@ InvalTracking(void)
  * Receiving
  * ------------------------------------------------------------------------
  */
+
+static void
+NoteHit(int bucket)
+{
+	received[bucket] = ++hit_sequence;
+	InvalDepsAdd(&pending, bucket);
+	any_pending = true;
+}
 
 void
 InvalRelcacheCallback(Datum arg, Oid relid)
@@ -350,11 +407,7 @@ InvalRelcacheCallback(Datum arg, Oid relid)
 					full_resets++;
 			}
 			else
-			{
-				received[code] = ++hit_sequence;
-				InvalDepsAdd(&pending, code);
-				any_pending = true;
-			}
+				NoteHit(code);
 			return;
 		}
 	}
@@ -438,14 +491,17 @@ InvalStale(const InvalDeps *deps, uint64 loaded_seq)
  */
 
 /*
- * Buckets already queued by this command of this (sub)transaction: the
- * message is still in its list, so queueing it again would only lengthen
- * that list (PostgreSQL drops repeats within a command, scanning for them).
+ * Buckets already queued by this subtransaction: the message is in its list
+ * until it commits (then in its parent's) or aborts (then the subtransaction
+ * id is never seen again), so queueing it again would only lengthen the
+ * commit record -- a bulk change names each bucket once, not once per row.
+ * PostgreSQL hands this backend its own queued messages at the end of each
+ * command; a repeat not queued is noted here at once instead, so entries
+ * loaded since the first are not trusted.
  */
 static InvalDeps sent;
 static LocalTransactionId sent_lxid = InvalidLocalTransactionId;
 static SubTransactionId sent_subxid = InvalidSubTransactionId;
-static CommandId sent_cid = InvalidCommandId;
 
 static void
 SendOid(Oid oid)
@@ -458,17 +514,18 @@ SendBucket(int bucket)
 {
 	LocalTransactionId lxid = RbacMyLocalXid();
 	SubTransactionId subxid = GetCurrentSubTransactionId();
-	CommandId	cid = GetCurrentCommandId(false);
 
-	if (lxid != sent_lxid || subxid != sent_subxid || cid != sent_cid)
+	if (lxid != sent_lxid || subxid != sent_subxid)
 	{
 		memset(&sent, 0, sizeof(sent));
 		sent_lxid = lxid;
 		sent_subxid = subxid;
-		sent_cid = cid;
 	}
 	if (sent.bits[bucket / 64] & (UINT64CONST(1) << (bucket % 64)))
+	{
+		NoteHit(bucket);
 		return;
+	}
 	SendOid(bucket_oids[bucket]);
 	InvalDepsAdd(&sent, bucket);
 }

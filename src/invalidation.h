@@ -9,8 +9,13 @@
 
 #include "utils/uuid.h"
 
-/* Bucket relations zenml_rbac.invalidation_bucket_000 .. _255 (src/sql/catalog.sql). */
-#define INVAL_BUCKETS 256
+/*
+ * Bucket relations zenml_rbac.invalidation_bucket_000 .. _767
+ * (src/sql/catalog_triggers.sql), in one range per kind of key, so that a
+ * resource's change never drops a principal's entry, nor a principal's a
+ * role's (see InvalBucketRange in invalidation.c).
+ */
+#define INVAL_BUCKETS 768
 
 /*
  * What a cache entry was computed from: the set of buckets a change to any

@@ -96,7 +96,8 @@ RbacExecutorFinish(QueryDesc *queryDesc)
 
 /*
  * DECLARE ... WITH HOLD: the acting principal must not outlive its
- * transaction in it.  FETCH: a new statement for the cache.
+ * transaction in it.  A top-level utility statement or a FETCH: a new
+ * statement for the cache.
  */
 static void
 RbacProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
@@ -110,15 +111,21 @@ RbacProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 		IdentityNoteHoldableCursor();
 
 	/*
-	 * A FETCH runs the cursor's query further (its policies' arrays are
-	 * computed at the first one): like a statement, it decides from what is
-	 * committed when it starts, not when the cursor was declared.
+	 * A top-level utility statement is a statement for the cache too: a
+	 * CALL or DO evaluates checks in PL/pgSQL expressions without the
+	 * executor, a COMMIT fires deferred triggers.  A FETCH runs the cursor's
+	 * query further (its policies' arrays are computed at the first one):
+	 * like a statement, it decides from what is committed when it starts,
+	 * not when the cursor was declared.
 	 */
-	if (IsA(stmt, FetchStmt) && executor_depth == 0)
+	if (executor_depth == 0 && IsA(stmt, FetchStmt))
 	{
 		rbac_statement_counter++;
 		CatalogStatementStart();
 	}
+	else if (executor_depth == 0 && context == PROCESS_UTILITY_TOPLEVEL)
+		rbac_statement_counter++;	/* its first check takes the snapshot (a
+									 * ROLLBACK may run in an aborted transaction) */
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 							queryEnv, dest, qc);

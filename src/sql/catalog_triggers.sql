@@ -25,7 +25,7 @@ DO $$
 DECLARE
     t record;
 BEGIN
-    FOR b IN 0..255 LOOP
+    FOR b IN 0..767 LOOP
         EXECUTE pg_catalog.format('CREATE TYPE zenml_rbac.%I AS ()',
                                   pg_catalog.format('invalidation_bucket_%s', pg_catalog.lpad(b::text, 3, '0')));
         EXECUTE pg_catalog.format('COMMENT ON TYPE zenml_rbac.%I IS %L',
