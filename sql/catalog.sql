@@ -142,9 +142,9 @@ SELECT g.tgrelid::regclass AS unaudited_table_with_capture
   FROM pg_trigger g JOIN zenml_rbac._catalog_tables() t ON g.tgrelid = pg_catalog.format('zenml_rbac.%I', t.name)::regclass
  WHERE t.audit IS NULL AND g.tgfoid = 'zenml_rbac.audit_capture()'::regprocedure;
 SELECT * FROM zenml_rbac._catalog_tables() ORDER BY cached DESC, name;
--- the buckets the triggers name: 768 and the one for everything
-SELECT count(*) AS buckets FROM pg_type
- WHERE typnamespace = 'zenml_rbac'::regnamespace AND typname ~ '^invalidation_(bucket_\d{3}|all)$';
+-- the one relation invalidation messages name (keys need none)
+SELECT typname AS invalidation_types FROM pg_type
+ WHERE typnamespace = 'zenml_rbac'::regnamespace AND typname ~ '^invalidation' ORDER BY 1;
 -- the trigger refuses a table it does not know
 CREATE TABLE public.not_catalog (x int);
 CREATE TRIGGER t AFTER INSERT ON public.not_catalog FOR EACH ROW EXECUTE FUNCTION zenml_rbac.catalog_changed();

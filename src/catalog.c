@@ -7,13 +7,13 @@
  *
  * Everything is loaded lazily, one principal / role chain / resource at a
  * time, into memory contexts under TopMemoryContext.  Each entry records the
- * invalidation buckets of every catalog row it was computed from and the
+ * invalidation keys of every catalog row it was computed from and the
  * invalidation sequence number as of its snapshot (invalidation.c explains
- * the buckets); a lookup that finds its entry stale drops and reloads just
- * that entry.  A change therefore costs the entries that share one of its
- * buckets, nothing else.  Full resets remain for the vocabulary, TRUNCATE, a
- * shared-queue overflow, loads that could not use a fresh snapshot, and the
- * capacity settings.
+ * the keys); a lookup that finds its entry stale drops and reloads just
+ * that entry.  A change therefore costs the entries that depend on one of
+ * its keys, nothing else.  Full resets remain for the vocabulary, TRUNCATE,
+ * a shared-queue overflow, bulk changes, loads that could not use a fresh
+ * snapshot, and the capacity settings.
  *
  * Statements: at the first call of each top-level statement we accept pending
  * invalidations and then take one snapshot, which every load of the
@@ -29,9 +29,11 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "access/genam.h"
 #include "access/table.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
@@ -40,7 +42,9 @@
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -54,6 +58,7 @@
 #include "utils/resowner.h"
 
 #include "catalog.h"
+#include "compat.h"
 #include "invalidation.h"
 
 #define RBAC_SCHEMA "zenml_rbac"
@@ -127,12 +132,19 @@ static uint64 built_resets = 0;
 
 #define RESETS_WANTED() (InvalFullResets() + local_resets)
 
+/* The same for the resource caches alone (a bulk change of resources). */
+static uint64 local_resource_resets = 0;
+static uint64 built_resource_resets = 0;
+
+#define RESOURCE_RESETS_WANTED() (InvalResourceResets() + local_resource_resets)
+
 /*
  * Set when entries may be older than an invalidation already consumed (a
  * reset in the middle of a statement, or a load in parallel mode, which
  * cannot take a new snapshot): everything is dropped at the next statement.
  */
 static bool loaded_with_old_snapshot = false;
+static bool resources_loaded_with_old_snapshot = false;
 
 /* Top-level statements, counted by the ExecutorStart hook (zenml_rbac.c). */
 uint64		rbac_statement_counter = 0;
@@ -148,6 +160,7 @@ static Snapshot statement_snapshot = NULL;
 static uint64 snapshot_statement = 0;
 static LocalTransactionId snapshot_lxid = InvalidLocalTransactionId;
 static uint64 snapshot_resets = 0;	/* InvalFullResets() at the snapshot */
+static uint64 snapshot_resource_resets = 0;	/* InvalResourceResets() at the snapshot */
 static uint64 snapshot_sequence = 0;	/* invalidation sequence at the snapshot */
 
 /* Loads begun and not finished: one interrupted by an error left partial entries. */
@@ -249,6 +262,7 @@ ResetResourceCache(void)
 {
 	cache_epoch++;
 	resources_over_capacity = false;
+	built_resource_resets = RESOURCE_RESETS_WANTED();
 	MemoryContextReset(ResourceContext);
 	resource_hash = CreateHash("zenml_rbac resources", sizeof(ResourceKey),
 							   sizeof(ResourceEntry), ResourceContext, false);
@@ -262,6 +276,7 @@ ResetAllCaches(void)
 	cache_epoch++;
 	principals_over_capacity = false;
 	MemoryContextReset(CacheContext);
+	InvalForgetAll(snapshot_sequence);
 	type_hash = CreateHash("zenml_rbac types", NAMEDATALEN, sizeof(TypeEntry),
 						   CacheContext, true);
 	types_by_index = NULL;
@@ -300,26 +315,119 @@ CatalogAtTransactionEnd(void)
 }
 
 /*
+ * What the previous statement's snapshot saw running: xmax and the running
+ * transactions (see CommitsPending).
+ */
+static TransactionId seen_xmax = InvalidTransactionId;
+static TransactionId *seen_xip = NULL;
+static uint32 seen_xcnt = 0;
+
+/* Beyond this many transactions completed since, a full reset is cheaper. */
+#define PENDING_CHECK_MAX 100000
+
+typedef enum CommitCheck
+{
+	COMMITS_SENT,				/* every commit the snapshot sees has sent its invalidations */
+	COMMITS_WAITED,				/* one had not: waited until it had */
+	COMMITS_TOO_MANY			/* too many to look at */
+} CommitCheck;
+
+/* Waits, if xid completed in snap but still holds its lock (see below). */
+static bool
+WaitIfPending(TransactionId xid, Snapshot snap)
+{
+	if (XidInMVCCSnapshot(xid, snap) || TransactionIdIsCurrentTransactionId(xid) ||
+		RbacConditionalXactLockTableWait(xid))
+		return false;
+	XactLockTableWait(xid, NULL, NULL, XLTW_None);
+	return true;
+}
+
+/*
+ * PostgreSQL makes a commit visible to snapshots before it sends its
+ * invalidations, and releases the transaction's lock only after sending
+ * them.  A snapshot may thus see a catalog change whose invalidation has not
+ * arrived: trusting cached entries then would mix them with rows loaded
+ * after the change.  So the transactions the snapshot sees completed that
+ * the previous one saw running or not yet begun are waited for, if they
+ * still hold their lock: when it is released, their invalidations are in
+ * the queue.  There are none on a hot standby, whose replay sends the
+ * invalidations of a commit just after making it visible (a gap the
+ * README lists).
+ */
+static CommitCheck
+CommitsPending(Snapshot snap)
+{
+	CommitCheck result = COMMITS_SENT;
+
+	if (!TransactionIdIsValid(seen_xmax) || RecoveryInProgress())
+		return COMMITS_SENT;
+	if ((uint32) (snap->xmax - seen_xmax) > PENDING_CHECK_MAX)
+		return COMMITS_TOO_MANY;
+	for (uint32 i = 0; i < seen_xcnt; i++)
+		if (WaitIfPending(seen_xip[i], snap))
+			result = COMMITS_WAITED;
+	for (TransactionId xid = seen_xmax; TransactionIdPrecedes(xid, snap->xmax);)
+	{
+		if (WaitIfPending(xid, snap))
+			result = COMMITS_WAITED;
+		TransactionIdAdvance(xid);
+	}
+	return result;
+}
+
+static void
+RememberSnapshot(Snapshot snap)
+{
+	if (seen_xip == NULL)
+		seen_xip = MemoryContextAlloc(TopMemoryContext,
+									  sizeof(TransactionId) * GetMaxSnapshotXidCount());
+	seen_xmax = snap->xmax;
+	seen_xcnt = snap->xcnt;
+	memcpy(seen_xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
+}
+
+/*
  * Accept the invalidations committed so far, then take the snapshot every
  * load of this statement will use: no entry can be older than an
- * invalidation already consumed.
+ * invalidation already consumed.  If the snapshot sees a commit whose
+ * invalidations were not sent yet, wait for them and start over; after a
+ * few tries, or after too many commits to look at, reset everything (the
+ * entries are then all loaded from the new snapshot).
  */
 static void
 BeginStatement(void)
 {
+	Snapshot	snap = NULL;
+
 	CatalogReleaseStatementSnapshot();
-	AcceptInvalidationMessages();
-	/* while changes may go unseen (a trigger disabled), keep nothing */
-	if (!InvalTracking())
-		local_resets++;
 	snapshot_statement = rbac_statement_counter;
 	snapshot_lxid = RbacMyLocalXid();
-	if (IsInParallelMode())
-		return;					/* no new snapshot may be taken; see RunQuery */
-	statement_snapshot = RegisterSnapshotOnOwner(GetLatestSnapshot(),
-												 TopTransactionResourceOwner);
-	snapshot_resets = InvalFullResets();
-	snapshot_sequence = InvalSequence();
+	for (int attempt = 0;; attempt++)
+	{
+		CommitCheck check;
+
+		AcceptInvalidationMessages();
+		/* while changes may go unseen (a trigger disabled), keep nothing */
+		if (!InvalTracking())
+			local_resets++;
+		if (IsInParallelMode())
+			return;				/* no new snapshot may be taken; see RunQuery */
+		snapshot_resets = InvalFullResets();
+		snapshot_resource_resets = InvalResourceResets();
+		snapshot_sequence = InvalSequence();
+		snap = GetLatestSnapshot();
+		check = CommitsPending(snap);
+		if (check == COMMITS_SENT)
+			break;
+		if (check == COMMITS_TOO_MANY || attempt == 2)
+		{
+			local_resets++;
+			break;
+		}
+	}
+	statement_snapshot = RegisterSnapshotOnOwner(snap, TopTransactionResourceOwner);
+	RememberSnapshot(statement_snapshot);
 }
 
 /*
@@ -364,6 +472,11 @@ CatalogEnsureFresh(void)
 			local_resets++;
 			loaded_with_old_snapshot = false;
 		}
+		if (resources_loaded_with_old_snapshot)
+		{
+			local_resource_resets++;
+			resources_loaded_with_old_snapshot = false;
+		}
 		if (recheck_next_statement)
 		{
 			cache_epoch++;
@@ -380,8 +493,19 @@ CatalogEnsureFresh(void)
 }
 
 /*
+ * Hits received after the statement's snapshot concern commits it does not
+ * see: they count from the next statement on.  Without a snapshot (parallel
+ * mode), everything received counts.
+ */
+static uint64
+PublishUpTo(void)
+{
+	return statement_snapshot != NULL ? snapshot_sequence : InvalSequence();
+}
+
+/*
  * Makes the invalidations received so far count: a full reset if one was
- * asked for, else the buckets hit are published and every entry is checked
+ * asked for, else the keys hit are published and every entry is checked
  * again at its next lookup.  Only at the start of an engine call, which
  * holds no pointer into the caches yet.
  */
@@ -397,25 +521,32 @@ ApplyInvalidations(void)
 		 */
 		if (statement_snapshot == NULL || InvalFullResets() != snapshot_resets)
 			loaded_with_old_snapshot = true;
-		(void) InvalPublish();
+		(void) InvalPublish(PublishUpTo());
 		ResetAllCaches();
 	}
 	else if (principals_over_capacity)
 	{
-		(void) InvalPublish();
+		(void) InvalPublish(PublishUpTo());
 		ResetAllCaches();
 	}
 	else
 	{
-		if (InvalPublish())
+		if (InvalPublish(PublishUpTo()))
 			cache_epoch++;
-		if (resources_over_capacity)
+		if (built_resource_resets != RESOURCE_RESETS_WANTED())
+		{
+			/* as above, for the resource caches */
+			if (statement_snapshot == NULL || InvalResourceResets() != snapshot_resource_resets)
+				resources_loaded_with_old_snapshot = true;
+			ResetResourceCache();
+		}
+		else if (resources_over_capacity)
 			ResetResourceCache();
 	}
 }
 
 /*
- * An entry is stale once a bucket it depends on was hit after the snapshot
+ * An entry is stale once a key it depends on was hit after the snapshot
  * it was loaded from; checked once per epoch.
  */
 static bool
@@ -423,7 +554,7 @@ Stale(EntryValidity *v)
 {
 	if (v->checked_epoch == cache_epoch)
 		return false;
-	if (InvalStale(&v->deps, v->loaded_seq))
+	if (InvalStale(&v->watch, v->loaded_seq, v->loaded_at))
 		return true;
 	v->checked_epoch = cache_epoch;
 	return false;
@@ -442,9 +573,10 @@ LoadSequence(void)
  * arrived, the entry is checked again from the next statement on.
  */
 static void
-MarkLoaded(uint64 *loaded_seq, uint64 *checked_epoch)
+MarkLoaded(uint64 *loaded_seq, uint64 *loaded_at, uint64 *checked_epoch)
 {
 	*loaded_seq = LoadSequence();
+	*loaded_at = InvalSequence();
 	*checked_epoch = cache_epoch;
 	if (*loaded_seq < InvalSequence())
 		recheck_next_statement = true;
@@ -452,19 +584,35 @@ MarkLoaded(uint64 *loaded_seq, uint64 *checked_epoch)
 }
 
 static void
-StoreValidity(EntryValidity *v, const InvalDeps *deps)
+StoreValidity(EntryValidity *v, const InvalDeps *deps, MemoryContext cxt)
 {
-	v->deps = *deps;
-	MarkLoaded(&v->loaded_seq, &v->checked_epoch);
+	MarkLoaded(&v->loaded_seq, &v->loaded_at, &v->checked_epoch);
+	InvalWatchKeys(&v->watch, deps, v->loaded_seq, cxt);
+}
+
+static void
+FreeValidity(EntryValidity *v)
+{
+	if (v->watch.records != NULL)
+		pfree(v->watch.records);
+	v->watch.records = NULL;
+	v->watch.n = 0;
 }
 
 /* Checked where entries are added, so the hot path only reads a flag. */
 static void
 NoteGrowth(void)
 {
-	principals_over_capacity = rbac_principal_cache_entries > 0 &&
-		hash_get_num_entries(principal_hash) + hash_get_num_entries(name_hash) +
-		hash_get_num_entries(role_hash) >= rbac_principal_cache_entries;
+	/*
+	 * Invalidation keeps a record per key watched, until a full reset: bounded
+	 * by twice what the entries themselves may hold, so that dropping and
+	 * reloading entries of ever new keys cannot grow it without end.
+	 */
+	principals_over_capacity = (rbac_principal_cache_entries > 0 &&
+								hash_get_num_entries(principal_hash) + hash_get_num_entries(name_hash) +
+								hash_get_num_entries(role_hash) >= rbac_principal_cache_entries) ||
+		(rbac_principal_cache_entries > 0 && rbac_resource_cache_entries > 0 &&
+		 InvalRecordCount() >= 2 * ((long) rbac_principal_cache_entries + rbac_resource_cache_entries));
 	resources_over_capacity = rbac_resource_cache_entries > 0 &&
 		hash_get_num_entries(resource_hash) + hash_get_num_entries(instance_hash)
 		>= rbac_resource_cache_entries;
@@ -967,6 +1115,7 @@ DropRole(RoleEntry *entry)
 {
 	if (entry->permissions != NULL)
 		pfree(entry->permissions);
+	FreeValidity(&entry->validity);
 	hash_search(role_hash, &entry->id, HASH_REMOVE, NULL);
 }
 
@@ -987,10 +1136,11 @@ StoreRole(const pg_uuid_t *id, bool exists, uint8 *permissions, const InvalDeps 
 		}
 		if (entry->permissions != NULL)
 			pfree(entry->permissions);
+		FreeValidity(&entry->validity);
 	}
 	entry->exists = exists;
 	entry->permissions = permissions;
-	StoreValidity(&entry->validity, deps);
+	StoreValidity(&entry->validity, deps, CacheContext);
 	NoteGrowth();
 	return entry;
 }
@@ -1013,9 +1163,9 @@ LoadRoleChain(const pg_uuid_t *id)
 	InvalDeps	deps;
 	InvalDeps	none;
 
-	memset(&deps, 0, sizeof(deps));
-	memset(&none, 0, sizeof(none));
-	InvalDepsAdd(&deps, InvalBucketOfUuid(INVAL_ROLE, id));
+	InvalDepsInit(&deps);
+	InvalDepsInit(&none);
+	InvalDepsAdd(&deps, InvalKeyOfUuid(INVAL_ROLE, id));
 	BeginCatalogAccess(&access);
 	n = RunQuery(Q_ROLE_CHAIN, &arg);
 	for (uint64 i = 0; i < n; i++)
@@ -1023,7 +1173,7 @@ LoadRoleChain(const pg_uuid_t *id)
 		pg_uuid_t	role_id;
 
 		ResultUuid(i, 1, &role_id, NULL);
-		InvalDepsAdd(&deps, InvalBucketOfUuid(INVAL_ROLE, &role_id));
+		InvalDepsAdd(&deps, InvalKeyOfUuid(INVAL_ROLE, &role_id));
 	}
 
 	/*
@@ -1125,7 +1275,7 @@ GetRole(const pg_uuid_t *id)
 		uint8	   *perms = MemoryContextAllocZero(CacheContext, Max(CatalogTypeCount(), 1));
 		InvalDeps	none;
 
-		memset(&none, 0, sizeof(none));
+		InvalDepsInit(&none);
 		FillPredefined(perms, predefined);
 		StoreRole(id, true, perms, &none);	/* fixed in C: never stale */
 	}
@@ -1169,7 +1319,7 @@ typedef struct Assignment
 
 /*
  * Loads one principal: its row, its teams, and its org and tenant roles
- * (own and teams'); deps gets the buckets of all of them and of the roles'
+ * (own and teams'); deps gets the keys of all of them and of the roles'
  * chains.
  */
 static void
@@ -1191,7 +1341,7 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out, InvalDeps *deps)
 	out->tenants = NULL;
 	out->norgs = 0;
 	out->orgs = NULL;
-	InvalDepsAdd(deps, InvalBucketOfUuid(INVAL_PRINCIPAL, id));
+	InvalDepsAdd(deps, InvalKeyOfUuid(INVAL_PRINCIPAL, id));
 
 	BeginCatalogAccess(&access);
 	if (RunQuery(Q_PRINCIPAL, &arg) == 0)
@@ -1217,7 +1367,7 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out, InvalDeps *deps)
 		for (uint64 i = 0; i < n; i++)
 		{
 			ResultUuid(i, 1, &out->teams[i], NULL);
-			InvalDepsAdd(deps, InvalBucketOfUuid(INVAL_PRINCIPAL, &out->teams[i]));
+			InvalDepsAdd(deps, InvalKeyOfUuid(INVAL_PRINCIPAL, &out->teams[i]));
 		}
 		out->nteams = (int) n;
 	}
@@ -1269,7 +1419,7 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out, InvalDeps *deps)
 			entry->permissions = MemoryContextAllocZero(CacheContext, Max(ntypes, 1));
 			out->tenants[out->ntenants++] = key.scope;
 		}
-		InvalDepsUnion(deps, &role->validity.deps);
+		InvalDepsAddWatched(deps, &role->validity.watch);
 		if (role->exists)
 			for (int t = 0; t < ntypes; t++)
 				entry->permissions[t] |= role->permissions[t];
@@ -1307,6 +1457,7 @@ DropPrincipal(PrincipalEntry *entry)
 		pfree(entry->tenants);
 	if (entry->orgs != NULL)
 		pfree(entry->orgs);
+	FreeValidity(&entry->validity);
 	hash_search(principal_hash, &key.principal, HASH_REMOVE, NULL);
 }
 
@@ -1325,7 +1476,7 @@ CatalogGetPrincipal(const pg_uuid_t *id)
 		DropPrincipal(entry);
 	}
 	memset(&loaded, 0, sizeof(loaded));
-	memset(&deps, 0, sizeof(deps));
+	InvalDepsInit(&deps);
 	loads_in_progress++;
 	LoadPrincipal(id, &loaded, &deps);
 	entry = hash_search(principal_hash, id, HASH_ENTER, &found);
@@ -1338,7 +1489,7 @@ CatalogGetPrincipal(const pg_uuid_t *id)
 	entry->tenants = loaded.tenants;
 	entry->norgs = loaded.norgs;
 	entry->orgs = loaded.orgs;
-	StoreValidity(&entry->validity, &deps);
+	StoreValidity(&entry->validity, &deps, CacheContext);
 	loads_in_progress--;
 	NoteGrowth();
 	return entry;
@@ -1396,7 +1547,7 @@ CatalogGetResource(const pg_uuid_t *tenant, int type_index, const pg_uuid_t *id)
 	{
 		if (entry->checked_epoch == cache_epoch)
 			return entry;
-		if (!InvalBucketStale(entry->bucket, entry->loaded_seq))
+		if (!InvalRecordStale(entry->record, entry->loaded_seq, entry->loaded_at))
 		{
 			entry->checked_epoch = cache_epoch;
 			return entry;
@@ -1444,8 +1595,9 @@ CatalogGetResource(const pg_uuid_t *tenant, int type_index, const pg_uuid_t *id)
 		memcpy(&entry->owner, &owner, sizeof(pg_uuid_t));
 	entry->ngrants = ngrants;
 	entry->grants = grants;
-	entry->bucket = InvalBucketOfResource(tenant, CatalogTypeName(type_index), id);
-	MarkLoaded(&entry->loaded_seq, &entry->checked_epoch);
+	MarkLoaded(&entry->loaded_seq, &entry->loaded_at, &entry->checked_epoch);
+	entry->record = InvalWatchKey(InvalKeyOfResource(tenant, CatalogTypeName(type_index), id),
+								  entry->loaded_seq);
 	loads_in_progress--;
 	NoteGrowth();
 	return entry;
@@ -1518,16 +1670,18 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 			return &entry->set;
 		if (entry->set.pairs != NULL)
 			pfree(entry->set.pairs);
+		FreeValidity(&entry->validity);
 		hash_search(instance_hash, &key, HASH_REMOVE, NULL);
 	}
 
 	pairs = palloc(sizeof(InstancePair) * capacity);
 	p = CatalogGetPrincipal(principal);
 	loads_in_progress++;
-	deps = p->validity.deps;
-	InvalDepsAdd(&deps, InvalBucketOfUuid(INVAL_HOLDINGS, principal));
+	InvalDepsInit(&deps);
+	InvalDepsAddWatched(&deps, &p->validity.watch);
+	InvalDepsAdd(&deps, InvalKeyOfUuid(INVAL_HOLDINGS, principal));
 	for (int t = 0; t < p->nteams; t++)
-		InvalDepsAdd(&deps, InvalBucketOfUuid(INVAL_HOLDINGS, &p->teams[t]));
+		InvalDepsAdd(&deps, InvalKeyOfUuid(INVAL_HOLDINGS, &p->teams[t]));
 	if (p->exists && p->active)
 	{
 		pg_uuid_t  *with = palloc(sizeof(pg_uuid_t) * Max(p->ntenants, 1));
@@ -1589,7 +1743,7 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 		entry->set.pairs = MemoryContextAlloc(ResourceContext, sizeof(InstancePair) * npairs);
 		memcpy(entry->set.pairs, pairs, sizeof(InstancePair) * npairs);
 	}
-	StoreValidity(&entry->validity, &deps);
+	StoreValidity(&entry->validity, &deps, ResourceContext);
 	loads_in_progress--;
 	pfree(pairs);
 	NoteGrowth();
@@ -1750,22 +1904,22 @@ LookupName(char kind, const char *name, pg_uuid_t *out)
 	return found;
 }
 
-/* The buckets a change to the rows behind a name names (see invalidation.c). */
+/* The keys a change to the rows behind a name names (see invalidation.c). */
 static void
 NameDeps(char kind, const char *name, InvalDeps *deps)
 {
-	memset(deps, 0, sizeof(*deps));
+	InvalDepsInit(deps);
 	switch (kind)
 	{
 		case 'u':
-			InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_USER, name, strlen(name)));
+			InvalDepsAdd(deps, InvalKeyOfName(INVAL_NAME_USER, name, strlen(name)));
 			break;
 		case 'o':
-			InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_ORG, name, strlen(name)));
+			InvalDepsAdd(deps, InvalKeyOfName(INVAL_NAME_ORG, name, strlen(name)));
 			break;
 		case 'l':
 			/* stored as type name: compared, and so hashed, clipped */
-			InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_PG_ROLE, name,
+			InvalDepsAdd(deps, InvalKeyOfName(INVAL_NAME_PG_ROLE, name,
 												 pg_mbcliplen(name, strlen(name), NAMEDATALEN - 1)));
 			break;
 		case 't':
@@ -1775,10 +1929,10 @@ NameDeps(char kind, const char *name, InvalDeps *deps)
 				/* LookupName() finds nothing without a slash: depend on the name */
 				if (slash == NULL)
 					slash = name + strlen(name);
-				InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_ORG, name, slash - name));
+				InvalDepsAdd(deps, InvalKeyOfName(INVAL_NAME_ORG, name, slash - name));
 				if (*slash == '/')
 					slash++;
-				InvalDepsAdd(deps, InvalBucketOfName(INVAL_NAME_TENANT, slash, strlen(slash)));
+				InvalDepsAdd(deps, InvalKeyOfName(INVAL_NAME_TENANT, slash, strlen(slash)));
 			}
 			break;
 	}
@@ -1797,6 +1951,7 @@ CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
 	entry = hash_search(name_hash, key, HASH_FIND, NULL);
 	if (entry != NULL && Stale(&entry->validity))
 	{
+		FreeValidity(&entry->validity);
 		hash_search(name_hash, key, HASH_REMOVE, NULL);
 		entry = NULL;
 	}
@@ -1812,7 +1967,7 @@ CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
 		entry->found = exists;
 		if (exists)
 			memcpy(&entry->id, &id, sizeof(pg_uuid_t));
-		StoreValidity(&entry->validity, &deps);
+		StoreValidity(&entry->validity, &deps, CacheContext);
 		NoteGrowth();
 	}
 	if (entry->found)
@@ -1835,5 +1990,5 @@ CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes,
 		hash_get_num_entries(instance_hash) : 0;
 	*roles = role_hash ? hash_get_num_entries(role_hash) : 0;
 	*bytes = CacheContext ? MemoryContextMemAllocated(CacheContext, true) +
-		MemoryContextMemAllocated(ResourceContext, true) : 0;
+		MemoryContextMemAllocated(ResourceContext, true) + InvalMemoryBytes() : 0;
 }

@@ -15,8 +15,9 @@
 /* What an entry depends on, and what it was checked against. */
 typedef struct EntryValidity
 {
-	InvalDeps	deps;
+	InvalWatch	watch;			/* the keys of every row it was computed from */
 	uint64		loaded_seq;		/* invalidation sequence as of its snapshot */
+	uint64		loaded_at;		/* invalidation sequence when it was loaded */
 	uint64		checked_epoch;	/* found valid in this cache epoch */
 } EntryValidity;
 
@@ -70,8 +71,9 @@ typedef struct ResourceEntry
 	pg_uuid_t	owner;
 	int			ngrants;
 	GrantItem  *grants;
-	int			bucket;			/* its invalidation bucket */
+	InvalRecord *record;		/* its invalidation key */
 	uint64		loaded_seq;
+	uint64		loaded_at;
 	uint64		checked_epoch;
 } ResourceEntry;
 

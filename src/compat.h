@@ -35,6 +35,13 @@
 #define pg_noreturn pg_attribute_noreturn()
 #endif
 
+/* 18 added whether to log a failure to get the lock. */
+#if PG_VERSION_NUM >= 180000
+#define RbacConditionalXactLockTableWait(xid) ConditionalXactLockTableWait(xid, false)
+#else
+#define RbacConditionalXactLockTableWait(xid) ConditionalXactLockTableWait(xid)
+#endif
+
 #endif							/* ZENML_RBAC_COMPAT_H */
 
 /* The JSON parser's part: active once common/jsonapi.h is included. */

@@ -7,28 +7,31 @@
  * writing transaction, sent to every backend of the database at commit (in
  * commit order, after the commit became visible), written into the commit
  * record and so replayed on hot standbys; a backend that fell too far
- * behind the shared queue gets a reset instead (InvalidOid).  So the
- * extension owns a fixed set of INVAL_BUCKETS empty composite types,
- * zenml_rbac.invalidation_bucket_000 .. _767 (a range per kind of key),
- * plus invalidation_all.  A row
- * trigger on every cached catalog table hashes the keys the row's change can
- * affect (a principal, a role, a resource instance, a principal's holdings,
- * a name; see cached_tables below) into buckets and queues a relcache
- * invalidation of each bucket's type; a logical-replication subscriber runs
- * the same trigger (enabled ALWAYS) when it applies the row.
+ * behind the shared queue gets a reset instead (InvalidOid).  The OID need
+ * not be a relation's.  So a row trigger on every cached catalog table
+ * hashes each key the row's change can affect (a principal, a role, a
+ * resource instance, a principal's holdings, a name; see catalog_table_defs
+ * below) into a 31-bit key and queues a relcache invalidation naming the
+ * key as an OID of the upper half; a logical-replication subscriber runs
+ * the same trigger (enabled ALWAYS) when it applies the row.  A
+ * subtransaction naming more than KIND_LIMIT keys of one kind names the
+ * kind instead; the vocabulary and TRUNCATE name zenml_rbac.invalidation_all,
+ * an empty composite type.
  *
- * The receiving backend's callback only records, per bucket, the sequence
- * number of the last hit.  Cache entries (catalog.c) carry the buckets of
- * every row they were computed from and the sequence number as of the
- * snapshot they were loaded with; an entry is stale once one of its buckets
- * was hit after that.  Hits are published for that test at the start of an
- * engine call only, so entries handed out during a call stay valid until it
- * returns.  A hit costs the entries that share its bucket; everything else
- * stays warm.  invalidation_all (the vocabulary, TRUNCATE), a queue
- * overflow, DDL that replaced the catalog, and a disabled trigger reset
- * everything.
+ * The receiving backend keeps a record per key its cached entries depend on
+ * (catalog.c: an entry lists the keys of every row it was computed from and
+ * the invalidation sequence number as of the snapshot it was loaded with);
+ * the callback stamps the record with the sequence number of the hit.  An
+ * entry is stale once one of its records was hit after its snapshot.  Hits
+ * are published for that test at the start of an engine call only, so
+ * entries handed out during a call stay valid until it returns.  A change
+ * costs the entries that depend on one of its keys, and a false drop only
+ * when two keys collide in 31 bits; everything else stays warm.
+ * invalidation_all, a queue overflow, DDL that replaced the catalog, a
+ * disabled trigger, and too many principals or roles in one transaction
+ * reset everything; too many resources, the resource caches.
  *
- * The bucket of a key must be computed alike by the writer and by every
+ * The key of a value must be computed alike by the writer and by every
  * reader (a hot standby runs the same major and this same code): it uses
  * PostgreSQL's hash_bytes_extended(), stable across releases as hash
  * partitioning requires.
@@ -41,6 +44,7 @@
 #include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -55,8 +59,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -139,56 +145,41 @@ static const CatalogTable catalog_table_defs[] = {
 };
 
 /* ------------------------------------------------------------------------
- * Buckets of keys
+ * Keys
  * ------------------------------------------------------------------------
  */
 
 /*
- * Each kind of key hashes into a range of its own: kinds never share a
- * bucket, so false sharing only happens between keys of one kind.  The
- * ranges are sized for how many keys of the kind a backend caches.
+ * Keys are OIDs of the upper half, above the few that name a whole kind
+ * (KIND_ALL_OID): PostgreSQL hands out relation OIDs from 16384 upwards, so a
+ * real relation rarely has one, and if it does the only cost is an extra
+ * invalidation on either side.
  */
-static int
-BucketOfHash(InvalKind kind, uint64 h)
-{
-	int			base;
-	int			size;
+#define KIND_ALL_OID(kind) ((Oid) (UINT64CONST(0x80000000) + (uint32) (kind)))
+#define KEY_OID_MIN ((Oid) UINT64CONST(0x80000100))
 
-	switch (kind)
-	{
-		case INVAL_PRINCIPAL:
-			base = 0, size = 256;
-			break;
-		case INVAL_ROLE:
-			base = 256, size = 64;
-			break;
-		case INVAL_RESOURCE:
-			base = 384, size = 256;
-			break;
-		case INVAL_HOLDINGS:
-			base = 640, size = 128;
-			break;
-		default:				/* the four kinds of name */
-			base = 320, size = 64;
-			break;
-	}
-	return base + (int) ((h >> 32) % size);
+static InvalKey
+KeyOfHash(uint64 h)
+{
+	InvalKey	key = (InvalKey) (h >> 32) | (InvalKey) UINT64CONST(0x80000000);
+
+	return key < KEY_OID_MIN ? key + 0x100 : key;
 }
 
-int
-InvalBucketOfUuid(InvalKind kind, const pg_uuid_t *id)
+InvalKey
+InvalKeyOfUuid(InvalKind kind, const pg_uuid_t *id)
 {
-	return BucketOfHash(kind, hash_bytes_extended(id->data, UUID_LEN, (uint64) kind));
+	return KeyOfHash(hash_bytes_extended(id->data, UUID_LEN, (uint64) kind));
 }
 
-int
-InvalBucketOfName(InvalKind kind, const char *name, int len)
+InvalKey
+InvalKeyOfName(InvalKind kind, const char *name, int len)
 {
-	return BucketOfHash(kind, hash_bytes_extended((const unsigned char *) name, len, (uint64) kind));
+	return KeyOfHash(hash_bytes_extended((const unsigned char *) name, len, (uint64) kind));
 }
 
-int
-InvalBucketOfResource(const pg_uuid_t *tenant, const char *type, const pg_uuid_t *id)
+InvalKey
+InvalKeyOfResource(const pg_uuid_t *tenant, const char *type, const pg_uuid_t *id)
 {
 	unsigned char key[2 * UUID_LEN + NAMEDATALEN];
 	int			type_len = strnlen(type, NAMEDATALEN - 1);
@@ -196,8 +187,36 @@ InvalBucketOfResource(const pg_uuid_t *tenant, const char *type, const pg_uuid_t
 	memcpy(key, tenant->data, UUID_LEN);
 	memcpy(key + UUID_LEN, id->data, UUID_LEN);
 	memcpy(key + 2 * UUID_LEN, type, type_len);
-	return BucketOfHash(INVAL_RESOURCE, hash_bytes_extended(key, 2 * UUID_LEN + type_len,
-															(uint64) INVAL_RESOURCE));
+	return KeyOfHash(hash_bytes_extended(key, 2 * UUID_LEN + type_len, (uint64) INVAL_RESOURCE));
+}
+
+void
+InvalDepsInit(InvalDeps *deps)
+{
+	deps->n = 0;
+	deps->capacity = 8;
+	deps->keys = palloc(sizeof(InvalKey) * deps->capacity);
+}
+
+void
+InvalDepsAdd(InvalDeps *deps, InvalKey key)
+{
+	for (int i = 0; i < deps->n; i++)
+		if (deps->keys[i] == key)
+			return;
+	if (deps->n == deps->capacity)
+	{
+		deps->capacity *= 2;
+		deps->keys = repalloc(deps->keys, sizeof(InvalKey) * deps->capacity);
+	}
+	deps->keys[deps->n++] = key;
+}
+
+void
+InvalDepsAddWatched(InvalDeps *deps, const InvalWatch *watch)
+{
+	for (int i = 0; i < watch->n; i++)
+		InvalDepsAdd(deps, watch->records[i]->key);
 }
 
 /* ------------------------------------------------------------------------
@@ -205,41 +224,25 @@ InvalBucketOfResource(const pg_uuid_t *tenant, const char *type, const pg_uuid_t
  * ------------------------------------------------------------------------
  */
 
-#define CODE_ALL (-1)
-#define CODE_TABLE (-2)
-
-typedef struct WatchedOid
-{
-	Oid			oid;
-	int			code;			/* a bucket, CODE_ALL or CODE_TABLE */
-} WatchedOid;
-
 #define NUM_CATALOG_TABLES lengthof(catalog_table_defs)
-#define NUM_WATCHED (INVAL_BUCKETS + 1 + NUM_CATALOG_TABLES)
 
-static WatchedOid watched[NUM_WATCHED];	/* sorted by oid */
-static int	nwatched = 0;
-static Oid	bucket_oids[INVAL_BUCKETS];
+static Oid	table_oids[NUM_CATALOG_TABLES];	/* the cached ones, sorted */
+static int	ntables = 0;
 static Oid	all_oid = InvalidOid;
-static bool resolved = false;	/* bucket_oids and all_oid are known */
-static bool legacy = false;		/* an install without buckets */
+static bool resolved = false;	/* an install with fine-grained invalidation */
+static bool legacy = false;		/* an install older than 0.3.0 */
 static bool recheck = true;		/* DDL may have changed the catalog */
 static bool tracking = false;
 static uint32 schema_hash = 0;	/* of the schema's pg_namespace row */
 
-/* Receiving side: sequence of hits, per bucket the last received and published. */
-static uint64 hit_sequence = 0;
-static uint64 received[INVAL_BUCKETS];
-static uint64 published[INVAL_BUCKETS];
-static InvalDeps pending;
-static bool any_pending = false;
 static uint64 full_resets = 1;
+static uint64 resource_resets = 0;
 
 static int
-WatchedCompare(const void *a, const void *b)
+OidCompare(const void *a, const void *b)
 {
-	Oid			x = ((const WatchedOid *) a)->oid;
-	Oid			y = ((const WatchedOid *) b)->oid;
+	Oid			x = *(const Oid *) a;
+	Oid			y = *(const Oid *) b;
 
 	return x < y ? -1 : x > y ? 1 : 0;
 }
@@ -281,7 +284,7 @@ TriggerEnabled(Oid relid, const char *name, int16 type, Oid func)
  * Looks the relations up again (after DDL on the catalog): if any changed
  * (the extension was dropped and created again), everything cached is reset;
  * while a trigger is missing or disabled, hits cannot be trusted.  An
- * install older than 0.3.0 has no buckets: its statement triggers
+ * install older than 0.3.0 has no invalidation_all: its statement triggers
  * invalidate their table, and that resets everything (legacy).
  */
 static void
@@ -289,40 +292,23 @@ Resolve(void)
 {
 	Oid			nsp = get_namespace_oid(RBAC_SCHEMA, true);
 	Oid			old_all = all_oid;
-	bool		buckets = OidIsValid(nsp);
+	bool		fine;
 	bool		triggers = true;
-	int			n = 0;
 	Oid			func;
 
 	recheck = false;
 	schema_hash = OidIsValid(nsp) ? GetSysCacheHashValue1(NAMESPACEOID, ObjectIdGetDatum(nsp)) : 0;
+	ntables = 0;
 	if (!OidIsValid(nsp))
 	{
-		nwatched = 0;
 		if (resolved || legacy)
 			full_resets++;
 		resolved = legacy = tracking = false;
+		all_oid = InvalidOid;
 		return;
 	}
-	for (int b = 0; b < INVAL_BUCKETS && buckets; b++)
-	{
-		char		name[NAMEDATALEN];
-
-		snprintf(name, sizeof(name), "invalidation_bucket_%03d", b);
-		bucket_oids[b] = get_relname_relid(name, nsp);
-		buckets &= OidIsValid(bucket_oids[b]);
-		watched[n].oid = bucket_oids[b];
-		watched[n++].code = b;
-	}
-	all_oid = buckets ? get_relname_relid("invalidation_all", nsp) : InvalidOid;
-	buckets &= OidIsValid(all_oid);
-	if (!buckets)
-		n = 0;
-	else
-	{
-		watched[n].oid = all_oid;
-		watched[n++].code = CODE_ALL;
-	}
+	all_oid = get_relname_relid("invalidation_all", nsp);
+	fine = OidIsValid(all_oid);
 	{
 		List	   *fname = list_make1(makeString(RBAC_SCHEMA));
 
@@ -335,21 +321,19 @@ Resolve(void)
 
 		if (catalog_table_defs[t].uncached != NULL || !OidIsValid(relid))
 			continue;
-		watched[n].oid = relid;
-		watched[n++].code = CODE_TABLE;
-		if (buckets)
+		table_oids[ntables++] = relid;
+		if (fine)
 			triggers &= TriggerEnabled(relid, ROW_TRIGGER, ROW_TRIGGER_TYPE, func) &&
 				TriggerEnabled(relid, TRUNCATE_TRIGGER, TRIGGER_TYPE_TRUNCATE, func);
 	}
-	qsort(watched, n, sizeof(WatchedOid), WatchedCompare);
-	nwatched = n;
-	if (resolved != buckets || all_oid != old_all)
+	qsort(table_oids, ntables, sizeof(Oid), OidCompare);
+	if (resolved != fine || all_oid != old_all)
 		full_resets++;			/* another install: nothing cached is of it */
-	else if (buckets && triggers && !tracking)
+	else if (fine && triggers && !tracking)
 		full_resets++;			/* changes made while untracked are not in the caches */
-	resolved = buckets;
-	legacy = !buckets;
-	tracking = buckets && triggers;
+	resolved = fine;
+	legacy = !fine;
+	tracking = fine && triggers;
 }
 
 bool
@@ -365,20 +349,212 @@ InvalTracking(void)
  * ------------------------------------------------------------------------
  */
 
-static void
-NoteHit(int bucket)
+/*
+ * The keys cached entries depend on (InvalRecord), found by the callback
+ * without allocating.  A hit on a key no entry watches yet is kept in a
+ * small ring instead, for an entry whose load is under way: it registers
+ * its keys only once loaded, and must still see the hits received since its
+ * snapshot.  A record is never freed before InvalForgetAll(), so entries
+ * may point at it; catalog.c bounds how many there are.
+ */
+static MemoryContext RecordContext = NULL;
+static HTAB *records = NULL;
+
+static uint64 hit_sequence = 0;
+
+/* Keys hit and not yet published; beyond PENDING_MAX, every record is. */
+#define PENDING_MAX 1024
+static InvalKey pending[PENDING_MAX];
+static int	npending = 0;
+static bool pending_overflow = false;
+
+/* Hits on keys no record watched, most recent UNWATCHED_MAX. */
+#define UNWATCHED_MAX 256
+typedef struct UnwatchedHit
 {
-	received[bucket] = ++hit_sequence;
-	InvalDepsAdd(&pending, bucket);
-	any_pending = true;
+	InvalKey	key;
+	uint64		seq;
+} UnwatchedHit;
+static UnwatchedHit unwatched[UNWATCHED_MAX];
+static uint64 nunwatched = 0;
+static uint64 unwatched_last = 0;	/* sequence of the last one */
+static uint64 unwatched_lost = 0;	/* highest sequence overwritten */
+
+static void
+QueuePending(InvalKey key)
+{
+	if (npending < PENDING_MAX)
+		pending[npending++] = key;
+	else
+		pending_overflow = true;
+}
+
+static void
+NoteUnwatched(InvalKey key, uint64 seq)
+{
+	UnwatchedHit *slot = &unwatched[nunwatched % UNWATCHED_MAX];
+
+	if (nunwatched >= UNWATCHED_MAX)
+		unwatched_lost = Max(unwatched_lost, slot->seq);
+	slot->key = key;
+	slot->seq = seq;
+	nunwatched++;
+	unwatched_last = Max(unwatched_last, seq);
+}
+
+/*
+ * A hit, by this transaction's own writes or possibly by another's: an own
+ * hit also counts as anybody's, so a colliding key of another commit is
+ * never missed.
+ */
+static void
+NoteHit(InvalKey key, bool own)
+{
+	InvalRecord *record = records ? hash_search(records, &key, HASH_FIND, NULL) : NULL;
+
+	hit_sequence++;
+	if (record != NULL)
+	{
+		bool		queued = record->unpublished != 0 ||
+			record->own_received > record->own_published;
+
+		record->received = hit_sequence;
+		if (record->unpublished == 0)
+			record->unpublished = hit_sequence;
+		if (own)
+			record->own_received = hit_sequence;
+		if (!queued)
+			QueuePending(key);
+	}
+	else
+		NoteUnwatched(key, hit_sequence);
+}
+
+/* The latest hit on key after sequence since that no record saw (0: none). */
+static uint64
+UnwatchedSince(InvalKey key, uint64 since)
+{
+	uint64		latest = 0;
+	uint64		kept = Min(nunwatched, UNWATCHED_MAX);
+
+	if (unwatched_last <= since)
+		return 0;
+	if (unwatched_lost > since)
+		return unwatched_last;	/* some were forgotten: assume the worst */
+	for (uint64 i = 0; i < kept; i++)
+		if (unwatched[i].key == key && unwatched[i].seq > since)
+			latest = Max(latest, unwatched[i].seq);
+	return latest;
+}
+
+static uint32
+KeyHash(const void *key, Size keysize)
+{
+	return *(const InvalKey *) key;	/* already a hash */
+}
+
+InvalRecord *
+InvalWatchKey(InvalKey key, uint64 loaded_seq)
+{
+	InvalRecord *record;
+	bool		found;
+
+	if (records == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (RecordContext == NULL)
+			RecordContext = AllocSetContextCreate(TopMemoryContext,
+												  "zenml_rbac invalidation keys",
+												  ALLOCSET_DEFAULT_SIZES);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(InvalKey);
+		ctl.entrysize = sizeof(InvalRecord);
+		ctl.hash = KeyHash;
+		ctl.hcxt = RecordContext;
+		records = hash_create("zenml_rbac invalidation keys", 256, &ctl,
+							  HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
+	}
+	record = hash_search(records, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		uint64		hit = UnwatchedSince(key, loaded_seq);
+
+		record->received = hit;
+		record->unpublished = hit;
+		record->published = 0;
+		record->own_received = 0;
+		record->own_published = 0;
+		if (hit != 0)
+			QueuePending(key);
+	}
+	return record;
+}
+
+void
+InvalWatchKeys(InvalWatch *watch, const InvalDeps *deps, uint64 loaded_seq, MemoryContext cxt)
+{
+	watch->n = deps->n;
+	watch->records = deps->n > 0 ? MemoryContextAlloc(cxt, sizeof(InvalRecord *) * deps->n) : NULL;
+	for (int i = 0; i < deps->n; i++)
+		watch->records[i] = InvalWatchKey(deps->keys[i], loaded_seq);
+}
+
+bool
+InvalStale(const InvalWatch *watch, uint64 loaded_seq, uint64 loaded_at)
+{
+	for (int i = 0; i < watch->n; i++)
+		if (InvalRecordStale(watch->records[i], loaded_seq, loaded_at))
+			return true;
+	return false;
+}
+
+void
+InvalForgetAll(uint64 since)
+{
+	if (records != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		InvalRecord *record;
+
+		/* hits the entries loaded next may be older than are kept unwatched */
+		hash_seq_init(&status, records);
+		while ((record = hash_seq_search(&status)) != NULL)
+			if (record->received > since)
+				NoteUnwatched(record->key, record->received);
+		MemoryContextReset(RecordContext);
+		records = NULL;
+	}
+	npending = 0;
+	pending_overflow = false;
+}
+
+long
+InvalRecordCount(void)
+{
+	return records ? hash_get_num_entries(records) : 0;
+}
+
+Size
+InvalMemoryBytes(void)
+{
+	return RecordContext ? MemoryContextMemAllocated(RecordContext, true) : 0;
+}
+
+static bool SentHere(InvalKey key);
+
+static void
+NoteKindAll(InvalKind kind)
+{
+	if (kind == INVAL_RESOURCE || kind == INVAL_HOLDINGS)
+		resource_resets++;
+	else
+		full_resets++;
 }
 
 void
 InvalRelcacheCallback(Datum arg, Oid relid)
 {
-	int			lo = 0;
-	int			hi = nwatched - 1;
-
 	if (relid == InvalidOid)
 	{
 		/* the queue overflowed, or a cluster-wide reset: nothing is known */
@@ -386,31 +562,22 @@ InvalRelcacheCallback(Datum arg, Oid relid)
 		recheck = true;
 		return;
 	}
-	while (lo <= hi)
+	if (relid == all_oid)
 	{
-		int			mid = (lo + hi) / 2;
-
-		if (watched[mid].oid < relid)
-			lo = mid + 1;
-		else if (watched[mid].oid > relid)
-			hi = mid - 1;
-		else
-		{
-			int			code = watched[mid].code;
-
-			if (code == CODE_ALL)
-				full_resets++;
-			else if (code == CODE_TABLE)
-			{
-				recheck = true; /* DDL, VACUUM or ANALYZE: look again */
-				if (legacy)
-					full_resets++;
-			}
-			else
-				NoteHit(code);
-			return;
-		}
+		full_resets++;
+		return;
 	}
+	if (bsearch(&relid, table_oids, ntables, sizeof(Oid), OidCompare) != NULL)
+	{
+		recheck = true;			/* DDL, VACUUM or ANALYZE: look again */
+		if (legacy)
+			full_resets++;
+		return;
+	}
+	if (relid >= KEY_OID_MIN)
+		NoteHit((InvalKey) relid, SentHere((InvalKey) relid));
+	else if (relid > KIND_ALL_OID(0))
+		NoteKindAll((InvalKind) (relid - KIND_ALL_OID(0)));
 }
 
 /*
@@ -440,49 +607,76 @@ InvalFullResets(void)
 	return full_resets;
 }
 
-bool
-InvalPublish(void)
+uint64
+InvalResourceResets(void)
 {
-	if (!any_pending)
-		return false;
-	for (int w = 0; w < INVAL_BUCKETS / 64; w++)
+	return resource_resets;
+}
+
+/*
+ * Publishes what a record received up to upto; returns whether hits after
+ * it remain.  Of hits before and after upto, only the last is known: upto
+ * stands for the earlier ones (an entry loaded from upto's snapshot or later
+ * is not dropped for them, an older one is).
+ */
+static bool
+PublishRecord(InvalRecord *record, uint64 upto, bool *published)
+{
+	if (record->own_received > record->own_published)
 	{
-		uint64		bits = pending.bits[w];
-
-		while (bits != 0)
-		{
-			int			b = w * 64 + pg_rightmost_one_pos64(bits);
-
-			published[b] = received[b];
-			bits &= bits - 1;
-		}
-		pending.bits[w] = 0;
+		record->own_published = record->own_received;	/* own writes: at once */
+		*published = true;
 	}
-	any_pending = false;
+	if (record->unpublished == 0 || record->unpublished > upto)
+		return record->unpublished != 0;
+	*published = true;
+	if (record->received <= upto)
+	{
+		record->published = record->received;
+		record->unpublished = 0;
+		return false;
+	}
+	record->published = Max(record->published, upto);
+	record->unpublished = upto + 1;
 	return true;
 }
 
 bool
-InvalBucketStale(int bucket, uint64 loaded_seq)
+InvalPublish(uint64 upto)
 {
-	return published[bucket] > loaded_seq;
-}
+	bool		published = false;
 
-bool
-InvalStale(const InvalDeps *deps, uint64 loaded_seq)
-{
-	for (int w = 0; w < INVAL_BUCKETS / 64; w++)
+	if (records != NULL && pending_overflow)
 	{
-		uint64		bits = deps->bits[w];
+		HASH_SEQ_STATUS status;
+		InvalRecord *record;
+		bool		left = false;
 
-		while (bits != 0)
-		{
-			if (published[w * 64 + pg_rightmost_one_pos64(bits)] > loaded_seq)
-				return true;
-			bits &= bits - 1;
-		}
+		hash_seq_init(&status, records);
+		while ((record = hash_seq_search(&status)) != NULL)
+			left |= PublishRecord(record, upto, &published);
+		npending = 0;
+		pending_overflow = left;
 	}
-	return false;
+	else if (records != NULL)
+	{
+		int			kept = 0;
+
+		for (int i = 0; i < npending; i++)
+		{
+			InvalRecord *record = hash_search(records, &pending[i], HASH_FIND, NULL);
+
+			if (record != NULL && PublishRecord(record, upto, &published))
+				pending[kept++] = pending[i];
+		}
+		npending = kept;
+	}
+	else
+	{
+		npending = 0;
+		pending_overflow = false;
+	}
+	return published;
 }
 
 /* ------------------------------------------------------------------------
@@ -491,43 +685,123 @@ InvalStale(const InvalDeps *deps, uint64 loaded_seq)
  */
 
 /*
- * Buckets already queued by this subtransaction: the message is in its list
- * until it commits (then in its parent's) or aborts (then the subtransaction
- * id is never seen again), so queueing it again would only lengthen the
- * commit record -- a bulk change names each bucket once, not once per row.
- * PostgreSQL hands this backend its own queued messages at the end of each
- * command; a repeat not queued is noted here at once instead, so entries
- * loaded since the first are not trusted.
+ * A relcache invalidation of an OID no relation need have.  PostgreSQL's
+ * CacheInvalidateRelcacheByTuple() reads only the OID and relisshared of
+ * the pg_class tuple it is given (15 to 18), so a minimal one names the
+ * key; receivers without such a relation ignore it, and our callback reads
+ * the key.  The message is queued like any other: sent at commit, written
+ * into the commit record, dropped at abort.
  */
-static InvalDeps sent;
-static LocalTransactionId sent_lxid = InvalidLocalTransactionId;
-static SubTransactionId sent_subxid = InvalidSubTransactionId;
-
 static void
 SendOid(Oid oid)
 {
-	CacheInvalidateRelcacheByRelid(oid);
+	HeapTupleData tuple;
+	Form_pg_class form;
+
+	tuple.t_len = MAXALIGN(SizeofHeapTupleHeader) + sizeof(FormData_pg_class);
+	tuple.t_data = palloc0(tuple.t_len);
+	tuple.t_data->t_hoff = MAXALIGN(SizeofHeapTupleHeader);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = RelationRelationId;
+	form = (Form_pg_class) GETSTRUCT(&tuple);
+	form->oid = oid;
+	form->relisshared = false;
+	CacheInvalidateRelcacheByTuple(&tuple);
+	pfree(tuple.t_data);
+}
+
+/*
+ * Keys already queued by this subtransaction: the message is in its list
+ * until it commits (then in its parent's) or aborts (then the subtransaction
+ * id is never seen again), so queueing it again would only lengthen the
+ * commit record -- a bulk change names each key once, not once per row.
+ * PostgreSQL hands this backend its own queued messages at the end of each
+ * command; a repeat not queued is noted here at once instead, so entries
+ * loaded since the first are not trusted.  Beyond KIND_LIMIT keys of one
+ * kind, the subtransaction names the whole kind instead (a bulk load).
+ */
+#define KIND_LIMIT 256
+#define SENT_SLOTS 4096			/* > KIND_LIMIT * number of kinds, a power of 2 */
+
+typedef struct SentSlot
+{
+	InvalKey	key;
+	uint32		stamp;			/* of the subtransaction that sent it */
+} SentSlot;
+
+static SentSlot sent[SENT_SLOTS];
+static uint32 sent_stamp = 0;
+static LocalTransactionId sent_lxid = InvalidLocalTransactionId;
+static SubTransactionId sent_subxid = InvalidSubTransactionId;
+static int	sent_of_kind[256];
+static bool sent_kind_all[256];
+
+/*
+ * Was key queued by the current subtransaction?  Then a hit on it now is
+ * PostgreSQL handing us our own message at the end of the command (or
+ * undoing it at an abort).
+ */
+static bool
+SentHere(InvalKey key)
+{
+	uint32		slot = key & (SENT_SLOTS - 1);
+
+	if (sent_stamp == 0 || RbacMyLocalXid() != sent_lxid ||
+		GetCurrentSubTransactionId() != sent_subxid)
+		return false;
+	while (sent[slot].stamp == sent_stamp)
+	{
+		if (sent[slot].key == key)
+			return true;
+		slot = (slot + 1) & (SENT_SLOTS - 1);
+	}
+	return false;
 }
 
 static void
-SendBucket(int bucket)
+SendKey(InvalKind kind, InvalKey key)
 {
 	LocalTransactionId lxid = RbacMyLocalXid();
 	SubTransactionId subxid = GetCurrentSubTransactionId();
+	uint32		slot = key & (SENT_SLOTS - 1);
 
-	if (lxid != sent_lxid || subxid != sent_subxid)
+	if (lxid != sent_lxid || subxid != sent_subxid || sent_stamp == 0)
 	{
-		memset(&sent, 0, sizeof(sent));
+		if (sent_stamp == PG_UINT32_MAX)
+		{
+			memset(sent, 0, sizeof(sent));	/* stamps wrap: forget them all */
+			sent_stamp = 0;
+		}
+		sent_stamp++;
+		memset(sent_of_kind, 0, sizeof(sent_of_kind));
+		memset(sent_kind_all, 0, sizeof(sent_kind_all));
 		sent_lxid = lxid;
 		sent_subxid = subxid;
 	}
-	if (sent.bits[bucket / 64] & (UINT64CONST(1) << (bucket % 64)))
+	if (sent_kind_all[kind])
 	{
-		NoteHit(bucket);
+		NoteKindAll(kind);
 		return;
 	}
-	SendOid(bucket_oids[bucket]);
-	InvalDepsAdd(&sent, bucket);
+	while (sent[slot].stamp == sent_stamp)
+	{
+		if (sent[slot].key == key)
+		{
+			NoteHit(key, true);
+			return;
+		}
+		slot = (slot + 1) & (SENT_SLOTS - 1);
+	}
+	if (sent_of_kind[kind] >= KIND_LIMIT)
+	{
+		SendOid(KIND_ALL_OID(kind));
+		sent_kind_all[kind] = true;
+		return;
+	}
+	SendOid((Oid) key);
+	sent[slot].key = key;
+	sent[slot].stamp = sent_stamp;
+	sent_of_kind[kind]++;
 }
 
 static Datum
@@ -555,7 +829,7 @@ SendRowKey(Relation rel, HeapTuple tuple, const RowKey *key)
 		case INVAL_PRINCIPAL:
 		case INVAL_ROLE:
 		case INVAL_HOLDINGS:
-			SendBucket(InvalBucketOfUuid(key->kind, DatumGetUUIDP(d)));
+			SendKey(key->kind, InvalKeyOfUuid(key->kind, DatumGetUUIDP(d)));
 			break;
 		case INVAL_RESOURCE:
 			{
@@ -566,15 +840,15 @@ SendRowKey(Relation rel, HeapTuple tuple, const RowKey *key)
 				Datum		id = Column(rel, tuple, key->columns[2], &id_null);
 
 				if (!type_null && !id_null)
-					SendBucket(InvalBucketOfResource(&tenant, TextDatumGetCString(type),
-													 DatumGetUUIDP(id)));
+					SendKey(key->kind, InvalKeyOfResource(&tenant, TextDatumGetCString(type),
+														  DatumGetUUIDP(id)));
 			}
 			break;
 		case INVAL_NAME_PG_ROLE:
 			{
 				const char *name = NameStr(*DatumGetName(d));
 
-				SendBucket(InvalBucketOfName(key->kind, name, strlen(name)));
+				SendKey(key->kind, InvalKeyOfName(key->kind, name, strlen(name)));
 			}
 			break;
 		case INVAL_NAME_USER:
@@ -591,8 +865,8 @@ SendRowKey(Relation rel, HeapTuple tuple, const RowKey *key)
 			{
 				text	   *name = DatumGetTextPP(d);
 
-				SendBucket(InvalBucketOfName(key->kind, VARDATA_ANY(name),
-											 VARSIZE_ANY_EXHDR(name)));
+				SendKey(key->kind, InvalKeyOfName(key->kind, VARDATA_ANY(name),
+												  VARSIZE_ANY_EXHDR(name)));
 			}
 			break;
 	}
@@ -619,7 +893,7 @@ PG_FUNCTION_INFO_V1(catalog_changed);
  * Trigger on every cached catalog table, after each row (and each TRUNCATE),
  * enabled ALWAYS so that logical replication's apply worker and
  * session_replication_role = replica fire it too: queues the invalidation
- * of the buckets of the keys the old and the new row name.  It reaches other
+ * of the keys the old and the new row name.  It reaches other
  * backends (and hot standbys, through WAL) at commit, and this backend at
  * its next command.
  */

@@ -11,27 +11,20 @@ COMMENT ON FUNCTION zenml_rbac._catalog_tables() IS
     'Every table of the schema: the cached ones with the keys a change to a row invalidates, the others with why they are not cached; for audited ones audit_capture()''s arguments (key, organization, tenant, subject, secret columns).';
 
 -- Cache invalidation (src/invalidation.c): a row trigger on every cached
--- table names, per changed row, the buckets of the keys it can affect, by
--- queueing a relcache invalidation of each bucket's composite type; every
--- backend (and, through the commit record, every hot standby) drops just the
--- entries depending on those buckets at its next statement.
+-- table names, per changed row, the keys it can affect, by queueing a
+-- relcache invalidation naming each key; every backend (and, through the
+-- commit record, every hot standby) drops just the entries depending on those
+-- keys at its next statement.
 CREATE FUNCTION zenml_rbac.catalog_changed() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'catalog_changed';
 COMMENT ON FUNCTION zenml_rbac.catalog_changed() IS
-    'Trigger: queues the invalidation of the buckets the changed rows'' keys hash to, so every backend''s rbac cache drops what they affect at commit.';
+    'Trigger: queues an invalidation naming each key the changed rows can affect, so every backend''s rbac cache drops what depends on it at commit.';
 REVOKE ALL ON FUNCTION zenml_rbac._catalog_tables(), zenml_rbac.catalog_changed() FROM PUBLIC;
 
 DO $$
 DECLARE
     t record;
 BEGIN
-    FOR b IN 0..767 LOOP
-        EXECUTE pg_catalog.format('CREATE TYPE zenml_rbac.%I AS ()',
-                                  pg_catalog.format('invalidation_bucket_%s', pg_catalog.lpad(b::text, 3, '0')));
-        EXECUTE pg_catalog.format('COMMENT ON TYPE zenml_rbac.%I IS %L',
-                                  pg_catalog.format('invalidation_bucket_%s', pg_catalog.lpad(b::text, 3, '0')),
-                                  'Named in cache invalidation messages only (src/invalidation.c).');
-    END LOOP;
     CREATE TYPE zenml_rbac.invalidation_all AS ();
     COMMENT ON TYPE zenml_rbac.invalidation_all IS
         'Named in cache invalidation messages only: every backend resets its whole rbac cache.';

@@ -121,12 +121,10 @@ has_mode plain && has_mode catalog || { echo "invalidation.sh: BENCH_INVAL_MODES
 if has_mode control; then
     q -d postgres -c "CREATE DATABASE $other TEMPLATE $db"
 fi
-IFS='|' read -r c_tenants c_users c_teams c_assign c_resources c_buckets <<<"$(q -d "$db" -c "
+IFS='|' read -r c_tenants c_users c_teams c_assign c_resources <<<"$(q -d "$db" -c "
     SELECT (SELECT count(*) FROM zenml_rbac.tenant), (SELECT count(*) FROM zenml_rbac.principal WHERE kind = 'user'),
            (SELECT count(*) FROM zenml_rbac.principal WHERE kind = 'team'),
-           (SELECT count(*) FROM zenml_rbac.tenant_role_assignment), (SELECT count(*) FROM zenml_rbac.resource),
-           (SELECT count(*) FROM pg_class WHERE relnamespace = 'zenml_rbac'::regnamespace AND relkind = 'c'
-                AND relname LIKE 'invalidation\_bucket\_%')")"
+           (SELECT count(*) FROM zenml_rbac.tenant_role_assignment), (SELECT count(*) FROM zenml_rbac.resource)")"
 
 # ---------------------------------------------------------------- (a) and (d): one warm session
 # One psql session runs every statement; the changes are committed by a
@@ -405,7 +403,7 @@ library: $lib ($lib_start)
 
 Catalog (fixture.sql, set-based): 2 organizations A and B, $(n "$c_users") users (half each), $(n "$c_tenants") tenants,
 $(n "$c_teams") teams (every user in one of its organization's), $(n "$c_assign") tenant role assignments (each user
-${BENCH_INVAL_ROLES_PER_USER} of its own: admin, editor, viewer in turn; each team ${BENCH_INVAL_TEAM_ROLES}), $(n "$c_resources") resources; $(n "$c_buckets") invalidation buckets.
+${BENCH_INVAL_ROLES_PER_USER} of its own: admin, editor, viewer in turn; each team ${BENCH_INVAL_TEAM_ROLES}), $(n "$c_resources") resources.
 Unrelated change: a user of B gains or loses viewer in a tenant of B (grant_tenant_role / revoke_tenant_role
 as the system, one tenant_role_assignment row, one commit).  Ordinary write: the same toggle of a row of an
 ordinary table.
@@ -438,10 +436,10 @@ cat <<EOF
 Mean ratio (unrelated / ordinary): $(ratio "$(sel_a unrelated 3 | mean)" "$(sel_a plain 3 | mean)").  Statements after an unrelated change that loaded >= 100 entries:
 $(sel_a unrelated 4 | tr ' ' '\n' | awk '$1 >= 100' | wc -l) of $(n "$BENCH_INVAL_STATEMENTS"); the warm-up pass loaded $(awk -F'|' '$1 == "warmup" && $2 == 0 {print $4}' "$a_res") entries (every user, its roles).
 
-Loads against a model of the buckets (invalidation_fixture.sql: a user's entry depends on the buckets of
-itself and its team, predefined roles on none; a change hits its principal's bucket): equal in $agree of $((agree + disagree)) statements${disagree_list:+; differ:$disagree_list}.
+Loads against a model of the keys (invalidation_fixture.sql: a user's entry depends on the keys of
+itself and its team, predefined roles on none; a change hits its principal's key): equal in $agree of $((agree + disagree)) statements${disagree_list:+; differ:$disagree_list}.
 Over all $(n "$m_n") possible unrelated changes (every user of B) the model predicts median $m_med, mean $m_mean,
-95th percentile $m_p95, max $m_max loads for this warm session; $m_100 of them ($(calc "$m_100 * 100 / $m_n" | xargs printf '%.1f')%) reload >= 100 entries (their bucket
+95th percentile $m_p95, max $m_max loads for this warm session; $m_100 of them ($(calc "$m_100 * 100 / $m_n" | xargs printf '%.1f')%) reload >= 100 entries (their key
 is that of one of A's $m_teams teams, on which every member's entry depends), $m_all reload every warm user.
 
 ## (b) pgbench readers while a writer commits unrelated grants at a fixed rate
@@ -454,8 +452,8 @@ Writer: one pgbench client at --rate, as the system:
   plain    toggles a row of an ordinary table (the baseline)
   catalog  grants or revokes viewer for a random user of B (unrelated to every reader)
   control  the same grants in a copy of the database (same work, same commits; its invalidations reach no reader)
-$(has_mode clean && echo "  clean    the same grants, for the $(n "$n_clean") users of B whose bucket is none of A's teams'
-           (a diagnostic: only the false sharing of the readers' own buckets is left)")
+$(has_mode clean && echo "  clean    the same grants, for the $(n "$n_clean") users of B whose key is none of A's teams'
+           (a diagnostic: only collisions with the readers' own keys are left)")
 Medians of ${BENCH_REPS} round(s), the modes in rotating order.
 
 EOF

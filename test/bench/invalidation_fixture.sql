@@ -18,9 +18,9 @@
 --   size.  The writer principal of part (c) is admin of writes_b.
 --   inv.plain_roles  an ordinary table shaped like tenant_role_assignment:
 --                the baseline writes toggle a row there
---   inv.other_clean  the users of B whose bucket is none of A's teams' (a
+--   inv.other_clean  the users of B whose key is none of A's teams' (a
 --                diagnostic writer of part (b))
---   inv.bucket_loads  per bucket, the entries the warm session of part (a)
+--   inv.key_loads  per key, the entries the warm session of part (a)
 --                reloads after a hit on it: a model of src/invalidation.c,
 --                compared with the loads measured
 --   inv.items    protected (model, tenant_id, id): `items` rows in each tenant
@@ -247,28 +247,18 @@ GRANT EXECUTE ON FUNCTION inv.warm_rls() TO bench_inv_app;
 
 -- ---------------------------------------------------------------- the expected loads
 -- A model of what the warm statement of part (a) reloads after a change.
--- The bucket of a key is computed as src/invalidation.c does:
+-- The invalidation key of a value is computed as src/invalidation.c does:
 -- hash_bytes_extended of the uuid seeded with the kind's letter
--- (uuid_hash_extended is the same hash), bits 32 and up, modulo the size of
--- the kind's range, plus the range's start.  768 bucket relations: a range
--- per kind (principals 0-255, roles 256-319, resources 384-639, holdings
--- 640-767); any other number: one range for every kind (256 before the
--- ranges).  A warm user's entry depends on the buckets of itself ('p'), of
--- its teams ('p') and of the custom roles it holds, own or through a team,
--- with their chains ('r'); the predefined roles are fixed in C and never
--- stale (none of the fixture's roles is custom).  A custom role's entry
--- depends on its chain.  A change of one tenant_role_assignment row hits
--- the bucket of its principal.
-CREATE TABLE inv.nbuckets AS
-SELECT count(*)::int AS nb FROM pg_class
- WHERE relnamespace = 'zenml_rbac'::regnamespace AND relkind = 'c' AND relname LIKE 'invalidation\_bucket\_%';
-CREATE TABLE inv.bucket_range AS
-SELECT r.kind, CASE WHEN x.nb = 768 THEN r.base ELSE 0 END AS base,
-       CASE WHEN x.nb = 768 THEN r.size ELSE x.nb END AS size
-  FROM inv.nbuckets x, (VALUES ('p', 0, 256), ('r', 256, 64), ('o', 384, 256), ('h', 640, 128)) r(kind, base, size);
-CREATE FUNCTION inv.bucket(k text, key uuid) RETURNS int LANGUAGE sql STABLE AS $$
-    SELECT (r.base + ((uuid_hash_extended(key, ascii(k)) >> 32) & 4294967295) % r.size)::int
-      FROM inv.bucket_range r WHERE r.kind = k $$;
+-- (uuid_hash_extended is the same hash), bits 32 and up with the top bit
+-- set (keys below 2^31 + 256 move up by 256).  A warm user's entry depends
+-- on the keys of itself ('p'), of its teams ('p') and of the custom roles
+-- it holds, own or through a team, with their chains ('r'); the predefined
+-- roles are fixed in C and never stale (none of the fixture's roles is
+-- custom).  A custom role's entry depends on its chain.  A change of one
+-- tenant_role_assignment row hits the key of its principal.
+CREATE FUNCTION inv.inval_key(k text, key uuid) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN x < 2147483904 THEN x + 256 ELSE x END
+      FROM (SELECT ((uuid_hash_extended(key, ascii(k)) >> 32) & 4294967295) | 2147483648 AS x) h $$;
 
 -- the custom roles the warm users hold (own or through a team), each with every role of its chain
 CREATE TABLE inv.warm_custom_roles AS
@@ -286,30 +276,30 @@ WITH RECURSIVE held AS (
      WHERE r.base_role_id IS NOT NULL
 )
 SELECT * FROM chain;
--- the keys every warm user's entry depends on, with their buckets
+-- the keys every warm user's entry depends on
 CREATE TABLE inv.warm_keys AS
-SELECT k, kind, key, inv.bucket(kind, key) AS b
+SELECT k, kind, key, inv.inval_key(kind, key) AS b
   FROM (SELECT k, 'p' AS kind, p AS key FROM inv.warm
         UNION
         SELECT w.k, 'p', m.team_id FROM inv.warm w JOIN zenml_rbac.team_member m ON m.member_id = w.p
         UNION
         SELECT k, 'r', member FROM inv.warm_custom_roles) x;
--- per bucket: the entries a hit on it makes the warm statement reload
-CREATE TABLE inv.bucket_loads AS
+-- per key: the entries a hit on it makes the warm statement reload
+CREATE TABLE inv.key_loads AS
 SELECT b, sum(n)::bigint AS n
   FROM (SELECT b, count(DISTINCT k) AS n FROM inv.warm_keys GROUP BY b
         UNION ALL
-        SELECT inv.bucket('r', member), count(DISTINCT role_id) FROM inv.warm_custom_roles GROUP BY 1) x
+        SELECT inv.inval_key('r', member), count(DISTINCT role_id) FROM inv.warm_custom_roles GROUP BY 1) x
  GROUP BY b;
-ALTER TABLE inv.bucket_loads ADD PRIMARY KEY (b);
+ALTER TABLE inv.key_loads ADD PRIMARY KEY (b);
 
--- The users of B whose bucket is none of A's teams': a change of one of
--- them costs A's principals only the false sharing of their own buckets
--- (BENCH_INVAL_MODES=... clean, a diagnostic of part (b)).
+-- The users of B whose key is none of A's teams': a change of one of
+-- them costs A's principals only key collisions (BENCH_INVAL_MODES=...
+-- clean, a diagnostic of part (b)).
 CREATE TABLE inv.other_clean AS
 SELECT (row_number() OVER (ORDER BY o.j) - 1)::int AS j, o.p
   FROM inv.other o
- WHERE inv.bucket('p', o.p) NOT IN (SELECT inv.bucket('p', t.id) FROM zenml_rbac.principal t
+ WHERE inv.inval_key('p', o.p) NOT IN (SELECT inv.inval_key('p', t.id) FROM zenml_rbac.principal t
                                      WHERE t.kind = 'team' AND t.org_id = bench.id('org', 0));
 ALTER TABLE inv.other_clean ADD PRIMARY KEY (j);
 CREATE FUNCTION inv.unrelated_clean(j int) RETURNS text LANGUAGE sql AS $$
@@ -317,7 +307,7 @@ CREATE FUNCTION inv.unrelated_clean(j int) RETURNS text LANGUAGE sql AS $$
 
 -- entries the warm statement reloads after a change of the principal's assignments
 CREATE FUNCTION inv.expected_loads(principal uuid) RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT coalesce((SELECT l.n FROM inv.bucket_loads l WHERE l.b = inv.bucket('p', principal)), 0) $$;
+    SELECT coalesce((SELECT l.n FROM inv.key_loads l WHERE l.b = inv.inval_key('p', principal)), 0) $$;
 CREATE FUNCTION inv.expected(change text, n int) RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT CASE change
            WHEN 'plain' THEN 0

@@ -883,8 +883,8 @@ COMMENT ON COLUMN zenml_rbac.api_key.last_used_at IS
     'Last successful authenticate(), recorded when its transaction commits, at most once a minute, never on a standby.';
 
 -- Fine-grained cache invalidation (src/invalidation.c): row triggers name
--- the buckets of the keys a change can affect instead of invalidating whole
--- tables; cache_stats() counts the entries loaded.
+-- the keys a change can affect instead of invalidating whole tables;
+-- cache_stats() counts the entries loaded.
 DO $$
 DECLARE
     t text;
@@ -918,19 +918,12 @@ COMMENT ON FUNCTION zenml_rbac._catalog_tables() IS
     'Every table of the schema: the cached ones with the keys a change to a row invalidates, the others with why they are not cached; for audited ones audit_capture()''s arguments (key, organization, tenant, subject, secret columns).';
 REVOKE ALL ON FUNCTION zenml_rbac._catalog_tables() FROM PUBLIC;
 COMMENT ON FUNCTION zenml_rbac.catalog_changed() IS
-    'Trigger: queues the invalidation of the buckets the changed rows'' keys hash to, so every backend''s rbac cache drops what they affect at commit.';
+    'Trigger: queues an invalidation naming each key the changed rows can affect, so every backend''s rbac cache drops what depends on it at commit.';
 
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOR b IN 0..767 LOOP
-        EXECUTE pg_catalog.format('CREATE TYPE zenml_rbac.%I AS ()',
-                                  pg_catalog.format('invalidation_bucket_%s', pg_catalog.lpad(b::text, 3, '0')));
-        EXECUTE pg_catalog.format('COMMENT ON TYPE zenml_rbac.%I IS %L',
-                                  pg_catalog.format('invalidation_bucket_%s', pg_catalog.lpad(b::text, 3, '0')),
-                                  'Named in cache invalidation messages only (src/invalidation.c).');
-    END LOOP;
     CREATE TYPE zenml_rbac.invalidation_all AS ();
     COMMENT ON TYPE zenml_rbac.invalidation_all IS
         'Named in cache invalidation messages only: every backend resets its whole rbac cache.';
