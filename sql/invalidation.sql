@@ -76,6 +76,30 @@ $$;
 SELECT memory_bytes < 2 * :mem0 AS memory_did_not_grow, principals, resources
   FROM zenml_rbac.cache_stats();
 
+-- distinct keys: every resource looked up leaves a record of its key in the
+-- receiving side until a full reset; with small capacities 25,000 distinct
+-- resources stay within a bounded memory (unbounded: about 2 MB of records)
+SET zenml_rbac.principal_cache_entries = 100;
+SET zenml_rbac.resource_cache_entries = 100;
+CREATE FUNCTION pg_temp.touch(n int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    t uuid := (SELECT id FROM zenml_rbac.tenant WHERE name = 'prod'
+                AND org_id = (SELECT id FROM zenml_rbac.organization WHERE name = 'inv_org'));
+    u uuid := (SELECT id FROM zenml_rbac.principal WHERE name = 'inv_u');
+BEGIN
+    FOR i IN 1..n LOOP
+        PERFORM zenml_rbac.rbac_can(u, t, pg_catalog.format('model/c1000000-0000-4000-8000-%s',
+                                                            lpad(i::text, 12, '0')), 'delete');
+    END LOOP;
+END
+$$;
+SELECT pg_temp.touch(25000);
+SELECT memory_bytes < 1000000 AS keys_bounded, principals <= 100 AS principals_capped,
+       resources <= 100 AS resources_capped
+  FROM zenml_rbac.cache_stats();
+RESET zenml_rbac.principal_cache_entries;
+RESET zenml_rbac.resource_cache_entries;
+
 -- a disabled invalidation trigger: changes it misses are still seen, since
 -- nothing is kept across statements meanwhile; enabled again, caching resumes
 ALTER TABLE zenml_rbac.tenant_role_assignment DISABLE TRIGGER zz_invalidate_cache;

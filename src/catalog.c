@@ -1963,11 +1963,13 @@ CatalogResolveName(char kind, const char *name, pg_uuid_t *out)
 		InvalDeps	deps;
 
 		NameDeps(kind, name, &deps);
+		loads_in_progress++;	/* an error storing it leaves a partial entry */
 		entry = hash_search(name_hash, key, HASH_ENTER, &found);
 		entry->found = exists;
 		if (exists)
 			memcpy(&entry->id, &id, sizeof(pg_uuid_t));
 		StoreValidity(&entry->validity, &deps, CacheContext);
+		loads_in_progress--;
 		NoteGrowth();
 	}
 	if (entry->found)
