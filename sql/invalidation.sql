@@ -146,5 +146,77 @@ SELECT zenml_rbac.rbac_can(:'u'::uuid, :'prod'::uuid, 'model', 'delete') AS u_de
        zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'delete') AS v_deletes;
 DELETE FROM zenml_rbac.role_permission WHERE role_id = '00000000-0000-4000-8000-000000000003';
 
+-- own writes rolled back with an outer block of nested ones: the checks
+-- after the rollback in the same statement see it (the rolled-back
+-- messages were queued by the inner block)
+SELECT zenml_rbac.revoke_tenant_role(:'prod', :'v', 'viewer');
+CREATE FUNCTION pg_temp.nested_rollback(p uuid, t uuid) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    inside boolean;
+    after boolean;
+BEGIN
+    BEGIN
+        BEGIN
+            INSERT INTO zenml_rbac.tenant_role_assignment (tenant_id, principal_id, role_id)
+            VALUES (t, p, '00000000-0000-4000-8000-000000000003');
+        EXCEPTION WHEN others THEN NULL;
+        END;
+        inside := zenml_rbac.rbac_can(p, t, 'model', 'read');
+        RAISE EXCEPTION 'undo';
+    EXCEPTION WHEN raise_exception THEN
+        after := zenml_rbac.rbac_can(p, t, 'model', 'read');
+    END;
+    RETURN pg_catalog.format('inside %s, after the rollback %s', inside, after);
+END
+$$;
+SELECT zenml_rbac.rbac_can(:'v'::uuid, :'prod'::uuid, 'model', 'read') AS v_reads;
+SELECT pg_temp.nested_rollback(:'v', :'prod');
+
+-- an own second change of the same key in a later command, with the entry
+-- reloaded within that command (by the audit trigger of another row, which
+-- looks up who acts): seen from the next call of the statement on
+CREATE FUNCTION pg_temp.relink(p uuid, other uuid) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    linked uuid;
+    unlinked uuid;
+BEGIN
+    UPDATE zenml_rbac.principal SET pg_role = session_user WHERE id = p;
+    linked := zenml_rbac.current_principal();
+    WITH x AS (UPDATE zenml_rbac.principal SET pg_role = NULL WHERE id = p RETURNING id)
+    UPDATE zenml_rbac.principal SET name = name WHERE id = other AND EXISTS (SELECT FROM x);
+    unlinked := zenml_rbac.current_principal();
+    RETURN pg_catalog.format('linked %s, then %s', linked = p, coalesce(unlinked::text, 'nobody'));
+END
+$$;
+SELECT pg_temp.relink(:'u', :'v');
+
+-- a check brought into a parallel worker by a function declared PARALLEL
+-- SAFE: in REPEATABLE READ the worker could read only the transaction's
+-- snapshot, so it refuses (0A000)
+CREATE FUNCTION pg_temp.wrapped(p uuid, t uuid) RETURNS boolean LANGUAGE plpgsql PARALLEL SAFE AS $$
+BEGIN
+    RETURN zenml_rbac.rbac_can(p, t, 'model', 'read');
+END
+$$;
+CREATE TABLE public.inv_rows AS SELECT g FROM generate_series(1, 10) g;
+ANALYZE public.inv_rows;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET parallel_leader_participation = off;
+DO $$BEGIN PERFORM set_config(CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', false); END$$;
+\set VERBOSITY sqlstate
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FILTER (WHERE pg_temp.wrapped(:'u', :'prod')) FROM public.inv_rows;
+ROLLBACK;
+\set VERBOSITY terse
+SELECT count(*) FILTER (WHERE pg_temp.wrapped(:'u', :'prod')) AS read_committed_allowed FROM public.inv_rows;
+DO $$BEGIN PERFORM set_config(CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'off', false); END$$;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET parallel_leader_participation;
+DROP TABLE public.inv_rows;
+
 SELECT zenml_rbac.delete_organization(:'org');
 DELETE FROM zenml_rbac.principal WHERE name IN ('inv_u', 'inv_v');

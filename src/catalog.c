@@ -30,6 +30,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/parallel.h"
 #include "access/table.h"
 #include "access/transam.h"
 #include "access/xact.h"
@@ -390,8 +391,11 @@ RememberSnapshot(Snapshot snap)
 /*
  * Accept the invalidations committed so far, then take the snapshot every
  * load of this statement will use: no entry can be older than an
- * invalidation already consumed.  If the snapshot sees a commit whose
- * invalidations were not sent yet, wait for them and start over; after a
+ * invalidation already consumed.  The snapshot may also see commits whose
+ * invalidations were not read yet (sent after this backend last looked, or
+ * not even sent: CommitsPending): wait for those to be sent, accept again,
+ * and take a second snapshot; if no transaction completed in between, every
+ * commit it sees has had its invalidations read.  Else start over; after a
  * few tries, or after too many commits to look at, reset everything (the
  * entries are then all loaded from the new snapshot).
  */
@@ -403,24 +407,33 @@ BeginStatement(void)
 	CatalogReleaseStatementSnapshot();
 	snapshot_statement = rbac_statement_counter;
 	snapshot_lxid = RbacMyLocalXid();
+	AcceptInvalidationMessages();
+	if (IsInParallelMode())
+		return;					/* no new snapshot may be taken; see RunQuery */
 	for (int attempt = 0;; attempt++)
 	{
+		uint64		completions;
 		CommitCheck check;
 
+		snap = GetLatestSnapshot();
+		completions = snap->snapXactCompletionCount;
+		check = CommitsPending(snap);
 		AcceptInvalidationMessages();
 		/* while changes may go unseen (a trigger disabled), keep nothing */
 		if (!InvalTracking())
 			local_resets++;
-		if (IsInParallelMode())
-			return;				/* no new snapshot may be taken; see RunQuery */
 		snapshot_resets = InvalFullResets();
 		snapshot_resource_resets = InvalResourceResets();
 		snapshot_sequence = InvalSequence();
 		snap = GetLatestSnapshot();
-		check = CommitsPending(snap);
-		if (check == COMMITS_SENT)
+		if (check == COMMITS_TOO_MANY)
+		{
+			local_resets++;
 			break;
-		if (check == COMMITS_TOO_MANY || attempt == 2)
+		}
+		if (snap->snapXactCompletionCount == completions)
+			break;
+		if (attempt == 2)
 		{
 			local_resets++;
 			break;
@@ -893,7 +906,17 @@ CatalogExecute(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes
 	}
 	if (statement_snapshot == NULL)
 	{
-		/* parallel mode took none: use the query's, keep nothing */
+		/*
+		 * Parallel mode took none: use the query's, keep nothing.  A worker
+		 * of a REPEATABLE READ transaction would have only the transaction's
+		 * (the checks are PARALLEL RESTRICTED: a function declared PARALLEL
+		 * SAFE brought them here).
+		 */
+		if (IsParallelWorker() && IsolationUsesXactSnapshot())
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("zenml_rbac cannot read the latest catalog in a parallel worker of a REPEATABLE READ or SERIALIZABLE transaction"),
+					 errhint("Its functions are PARALLEL RESTRICTED; declare the functions that call them PARALLEL RESTRICTED too.")));
 		snapshot = GetActiveSnapshot();
 		loaded_with_old_snapshot = true;
 	}

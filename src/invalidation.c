@@ -713,12 +713,13 @@ SendOid(Oid oid)
 /*
  * Keys already queued by this subtransaction: the message is in its list
  * until it commits (then in its parent's) or aborts (then the subtransaction
- * id is never seen again), so queueing it again would only lengthen the
- * commit record -- a bulk change names each key once, not once per row.
- * PostgreSQL hands this backend its own queued messages at the end of each
- * command; a repeat not queued is noted here at once instead, so entries
- * loaded since the first are not trusted.  Beyond KIND_LIMIT keys of one
- * kind, the subtransaction names the whole kind instead (a bulk load).
+ * id is never seen again).  PostgreSQL hands this backend its own queued
+ * messages at the end of each command (and again when a subtransaction
+ * aborts), and skips a repeat within a command; so a key is queued again
+ * only by a later command, which makes this backend see that command's
+ * change when it ends -- a bulk change names each key once, not once per
+ * row.  Beyond KIND_LIMIT distinct keys of one kind, the subtransaction
+ * names the whole kind instead (a bulk load).
  */
 #define KIND_LIMIT 256
 #define SENT_SLOTS 4096			/* > KIND_LIMIT * number of kinds, a power of 2 */
@@ -727,6 +728,7 @@ typedef struct SentSlot
 {
 	InvalKey	key;
 	uint32		stamp;			/* of the subtransaction that sent it */
+	CommandId	command;		/* the last command that queued it */
 } SentSlot;
 
 static SentSlot sent[SENT_SLOTS];
@@ -735,27 +737,17 @@ static LocalTransactionId sent_lxid = InvalidLocalTransactionId;
 static SubTransactionId sent_subxid = InvalidSubTransactionId;
 static int	sent_of_kind[256];
 static bool sent_kind_all[256];
+static CommandId kind_all_command[256];
 
 /*
- * Was key queued by the current subtransaction?  Then a hit on it now is
- * PostgreSQL handing us our own message at the end of the command (or
- * undoing it at an abort).
+ * Has this transaction queued any key?  Then a hit now may be PostgreSQL
+ * handing us our own message, at the end of a command or when a
+ * subtransaction aborts; it is taken as both an own hit and anybody's.
  */
 static bool
 SentHere(InvalKey key)
 {
-	uint32		slot = key & (SENT_SLOTS - 1);
-
-	if (sent_stamp == 0 || RbacMyLocalXid() != sent_lxid ||
-		GetCurrentSubTransactionId() != sent_subxid)
-		return false;
-	while (sent[slot].stamp == sent_stamp)
-	{
-		if (sent[slot].key == key)
-			return true;
-		slot = (slot + 1) & (SENT_SLOTS - 1);
-	}
-	return false;
+	return sent_stamp != 0 && RbacMyLocalXid() == sent_lxid;
 }
 
 static void
@@ -763,6 +755,7 @@ SendKey(InvalKind kind, InvalKey key)
 {
 	LocalTransactionId lxid = RbacMyLocalXid();
 	SubTransactionId subxid = GetCurrentSubTransactionId();
+	CommandId	command = GetCurrentCommandId(false);
 	uint32		slot = key & (SENT_SLOTS - 1);
 
 	if (lxid != sent_lxid || subxid != sent_subxid || sent_stamp == 0)
@@ -780,14 +773,22 @@ SendKey(InvalKind kind, InvalKey key)
 	}
 	if (sent_kind_all[kind])
 	{
-		NoteKindAll(kind);
+		if (kind_all_command[kind] != command)
+		{
+			SendOid(KIND_ALL_OID(kind));
+			kind_all_command[kind] = command;
+		}
 		return;
 	}
 	while (sent[slot].stamp == sent_stamp)
 	{
 		if (sent[slot].key == key)
 		{
-			NoteHit(key, true);
+			if (sent[slot].command != command)
+			{
+				SendOid((Oid) key);
+				sent[slot].command = command;
+			}
 			return;
 		}
 		slot = (slot + 1) & (SENT_SLOTS - 1);
@@ -796,11 +797,13 @@ SendKey(InvalKind kind, InvalKey key)
 	{
 		SendOid(KIND_ALL_OID(kind));
 		sent_kind_all[kind] = true;
+		kind_all_command[kind] = command;
 		return;
 	}
 	SendOid((Oid) key);
 	sent[slot].key = key;
 	sent[slot].stamp = sent_stamp;
+	sent[slot].command = command;
 	sent_of_kind[kind]++;
 }
 

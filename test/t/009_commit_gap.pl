@@ -11,7 +11,10 @@
 # statement, keeping u1's or u2's cached entry and loading the other; a
 # statement whose two answers do not add up to one is recorded.  Without
 # the wait, a few in ten thousand statements are (the statement's snapshot
-# sees the move, the cached entry does not).
+# sees the move, the cached entry does not).  A third client grants and
+# revokes a privilege on a catalog table in a loop, which makes every
+# reader look up the catalog's triggers again at its next statement, while
+# it prepares its snapshot: a commit completed then must be seen too.
 use strict;
 use warnings;
 
@@ -68,15 +71,24 @@ SELECT n FROM (SELECT zenml_rbac.rbac_can('$u1'::uuid, '$tenant'::uuid, 'model',
  WHERE n <> 1;
 };
 close $r;
+open my $d, '>', "$dir/ddl.sql" or die;
+print $d qq{GRANT SELECT ON zenml_rbac.organization TO gap_dummy;
+REVOKE SELECT ON zenml_rbac.organization FROM gap_dummy;
+};
+close $d;
+$node->safe_psql('postgres', 'CREATE ROLE gap_dummy');
 
 my @conn = ('-h', $node->host, '-p', $node->port, 'postgres');
 my ($wout, $werr, $rout, $rerr) = ('', '', '', '');
 my $writer = IPC::Run::start(['pgbench', '-n', '-M', 'prepared', '-c', '1', '-T', $seconds,
 		'-f', "$dir/writer.sql", @conn], '>', \$wout, '2>', \$werr);
+my $ddl = IPC::Run::start(['pgbench', '-n', '-c', '1', '-T', $seconds, '-f', "$dir/ddl.sql", @conn],
+	'>', \my $dout, '2>', \my $derr);
 my $readers = IPC::Run::start(['pgbench', '-n', '-M', 'prepared', '-c', '2', '-j', '2', '-T', $seconds,
 		'-f', "$dir/reader.sql", @conn], '>', \$rout, '2>', \$rerr);
 ok($writer->finish, 'the writer ran') or diag("$wout\n$werr");
 ok($readers->finish, 'the readers ran') or diag("$rout\n$rerr");
+ok($ddl->finish, 'the privilege changes ran') or diag("$dout\n$derr");
 my ($moves) = $wout =~ /^number of transactions actually processed: (\d+)/m;
 my ($checks) = $rout =~ /^number of transactions actually processed: (\d+)/m;
 cmp_ok($moves // 0, '>', 1000, "the writer committed over 1,000 moves (" . ($moves // 'none') . ")");
