@@ -716,12 +716,16 @@ SendOid(Oid oid)
  * id is never seen again).  PostgreSQL hands this backend its own queued
  * messages at the end of each command (and again when a subtransaction
  * aborts), and skips a repeat within a command; so a key is queued again
- * only by a later command, which makes this backend see that command's
- * change when it ends -- a bulk change names each key once, not once per
- * row.  Beyond KIND_LIMIT distinct keys of one kind, the subtransaction
- * names the whole kind instead (a bulk load).
+ * by a later command, which makes this backend see that command's change
+ * when it ends -- a bulk change names each key once, not once per row.  A
+ * loop of commands queues a key at most RESEND_LIMIT times more; past that
+ * a repeat counts as an own hit at once (a reload before the command ends
+ * may then not see its change until the next statement).  Beyond
+ * KIND_LIMIT distinct keys of one kind, the subtransaction names the whole
+ * kind instead (a bulk load).
  */
 #define KIND_LIMIT 256
+#define RESEND_LIMIT 8
 #define SENT_SLOTS 4096			/* > KIND_LIMIT * number of kinds, a power of 2 */
 
 typedef struct SentSlot
@@ -729,6 +733,7 @@ typedef struct SentSlot
 	InvalKey	key;
 	uint32		stamp;			/* of the subtransaction that sent it */
 	CommandId	command;		/* the last command that queued it */
+	int			resent;
 } SentSlot;
 
 static SentSlot sent[SENT_SLOTS];
@@ -738,6 +743,7 @@ static SubTransactionId sent_subxid = InvalidSubTransactionId;
 static int	sent_of_kind[256];
 static bool sent_kind_all[256];
 static CommandId kind_all_command[256];
+static int	kind_all_resent[256];
 
 /*
  * Has this transaction queued any key?  Then a hit now may be PostgreSQL
@@ -773,22 +779,32 @@ SendKey(InvalKind kind, InvalKey key)
 	}
 	if (sent_kind_all[kind])
 	{
-		if (kind_all_command[kind] != command)
+		if (kind_all_command[kind] == command)
+			return;
+		if (kind_all_resent[kind] >= RESEND_LIMIT)
+			NoteKindAll(kind);
+		else
 		{
 			SendOid(KIND_ALL_OID(kind));
-			kind_all_command[kind] = command;
+			kind_all_resent[kind]++;
 		}
+		kind_all_command[kind] = command;
 		return;
 	}
 	while (sent[slot].stamp == sent_stamp)
 	{
 		if (sent[slot].key == key)
 		{
-			if (sent[slot].command != command)
+			if (sent[slot].command == command)
+				return;
+			if (sent[slot].resent >= RESEND_LIMIT)
+				NoteHit(key, true);
+			else
 			{
 				SendOid((Oid) key);
-				sent[slot].command = command;
+				sent[slot].resent++;
 			}
+			sent[slot].command = command;
 			return;
 		}
 		slot = (slot + 1) & (SENT_SLOTS - 1);
@@ -798,12 +814,14 @@ SendKey(InvalKind kind, InvalKey key)
 		SendOid(KIND_ALL_OID(kind));
 		sent_kind_all[kind] = true;
 		kind_all_command[kind] = command;
+		kind_all_resent[kind] = 0;
 		return;
 	}
 	SendOid((Oid) key);
 	sent[slot].key = key;
 	sent[slot].stamp = sent_stamp;
 	sent[slot].command = command;
+	sent[slot].resent = 0;
 	sent_of_kind[kind]++;
 }
 
