@@ -56,6 +56,15 @@ CREATE FUNCTION bench.rls_owner_query(s bench.rls_scenario, tbl text, shape bool
            END
 $$;
 
+-- The best the owner can write by hand with shares: the tenant part and the
+-- shared ids elsewhere as two index scans, concatenated.
+CREATE FUNCTION bench.rls_owner_union(s bench.rls_scenario, tbl text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT format('SELECT count(*) FROM (SELECT 1 FROM %1$s WHERE tenant_id = ANY (%2$L::uuid[])'
+                  ' UNION ALL SELECT 1 FROM %1$s WHERE id = ANY (%3$L::uuid[])'
+                  ' AND tenant_id <> ALL (%2$L::uuid[])) x', tbl, s.tenants, s.shared)
+$$;
+
 INSERT INTO bench.rls_q (scenario, ord, name, what, role, setup, query, scale)
 SELECT s.scenario, q.ord, q.name, q.what, q.role, coalesce(q.setup, ''), q.query, coalesce(q.scale, 1)
   FROM bench.rls_scenario s,
@@ -86,13 +95,16 @@ SELECT s.scenario, q.ord, q.name, q.what, q.role, coalesce(q.setup, ''), q.query
     (12, 'p2', 'prototype P2 policy (one tenant condition), (tenant_id) index',
      'bench_rls_p2', NULL, 'SELECT count(*) FROM rls.items_sql', NULL),
     (13, 'p2_cov', 'prototype P2 policy (one tenant condition), (tenant_id, id) index',
-     'bench_rls_p2', NULL, 'SELECT count(*) FROM rls.items_cov', NULL)
+     'bench_rls_p2', NULL, 'SELECT count(*) FROM rls.items_cov', NULL),
+    (14, 'owner_union', 'table owner, by hand: the tenants UNION ALL the shared ids elsewhere (two index scans)',
+     'bench_rls_owner', NULL, bench.rls_owner_union(s, 'rls.items'), NULL)
   ) q(ord, name, what, role, setup, query, scale)
  WHERE s.scenario <> 'selective'
    AND q.name = ANY (CASE s.scenario
          WHEN 'member' THEN ARRAY['owner', 'owner_shape', 'zenml_rbac', 'bp_in', 'bp_any', 'bp_shares',
                                   'naive_exists', 'naive_fn', 'owner_cov', 'zenml_rbac_cov', 'p1', 'p2', 'p2_cov']
-         WHEN 'shares' THEN ARRAY['owner', 'zenml_rbac', 'bp_shares', 'owner_cov', 'zenml_rbac_cov', 'p1', 'p2', 'p2_cov']
+         WHEN 'shares' THEN ARRAY['owner', 'zenml_rbac', 'bp_shares', 'owner_cov', 'zenml_rbac_cov', 'p1', 'p2', 'p2_cov',
+                                  'owner_union']
          WHEN 'many'   THEN ARRAY['owner', 'owner_shape', 'zenml_rbac', 'bp_in', 'bp_any', 'p1', 'p2', 'p2_cov']
        END);
 
