@@ -317,7 +317,7 @@ CatalogAtTransactionEnd(void)
 
 /*
  * What the previous statement's snapshot saw running: xmax and the running
- * transactions (see CommitsPending).
+ * transactions (see WaitForPendingCommits).
  */
 static TransactionId seen_xmax = InvalidTransactionId;
 static TransactionId *seen_xip = NULL;
@@ -326,22 +326,13 @@ static uint32 seen_xcnt = 0;
 /* Beyond this many transactions completed since, a full reset is cheaper. */
 #define PENDING_CHECK_MAX 100000
 
-typedef enum CommitCheck
-{
-	COMMITS_SENT,				/* every commit the snapshot sees has sent its invalidations */
-	COMMITS_WAITED,				/* one had not: waited until it had */
-	COMMITS_TOO_MANY			/* too many to look at */
-} CommitCheck;
-
 /* Waits, if xid completed in snap but still holds its lock (see below). */
-static bool
+static void
 WaitIfPending(TransactionId xid, Snapshot snap)
 {
-	if (XidInMVCCSnapshot(xid, snap) || TransactionIdIsCurrentTransactionId(xid) ||
-		RbacConditionalXactLockTableWait(xid))
-		return false;
-	XactLockTableWait(xid, NULL, NULL, XLTW_None);
-	return true;
+	if (!XidInMVCCSnapshot(xid, snap) && !TransactionIdIsCurrentTransactionId(xid) &&
+		!RbacConditionalXactLockTableWait(xid))
+		XactLockTableWait(xid, NULL, NULL, XLTW_None);
 }
 
 /*
@@ -354,27 +345,24 @@ WaitIfPending(TransactionId xid, Snapshot snap)
  * still hold their lock: when it is released, their invalidations are in
  * the queue.  There are none on a hot standby, whose replay sends the
  * invalidations of a commit just after making it visible (a gap the
- * README lists).
+ * README lists).  Returns false, waiting for none, when there are too many
+ * to look at.
  */
-static CommitCheck
-CommitsPending(Snapshot snap)
+static bool
+WaitForPendingCommits(Snapshot snap)
 {
-	CommitCheck result = COMMITS_SENT;
-
 	if (!TransactionIdIsValid(seen_xmax) || RecoveryInProgress())
-		return COMMITS_SENT;
+		return true;
 	if ((uint32) (snap->xmax - seen_xmax) > PENDING_CHECK_MAX)
-		return COMMITS_TOO_MANY;
+		return false;
 	for (uint32 i = 0; i < seen_xcnt; i++)
-		if (WaitIfPending(seen_xip[i], snap))
-			result = COMMITS_WAITED;
+		WaitIfPending(seen_xip[i], snap);
 	for (TransactionId xid = seen_xmax; TransactionIdPrecedes(xid, snap->xmax);)
 	{
-		if (WaitIfPending(xid, snap))
-			result = COMMITS_WAITED;
+		WaitIfPending(xid, snap);
 		TransactionIdAdvance(xid);
 	}
-	return result;
+	return true;
 }
 
 static void
@@ -393,7 +381,7 @@ RememberSnapshot(Snapshot snap)
  * load of this statement will use: no entry can be older than an
  * invalidation already consumed.  The snapshot may also see commits whose
  * invalidations were not read yet (sent after this backend last looked, or
- * not even sent: CommitsPending): wait for those to be sent, accept again,
+ * not even sent: WaitForPendingCommits): wait for those to be sent, accept again,
  * and take a second snapshot; if no transaction completed in between, every
  * commit it sees has had its invalidations read.  Else start over; after a
  * few tries, or after too many commits to look at, reset everything (the
@@ -413,11 +401,11 @@ BeginStatement(void)
 	for (int attempt = 0;; attempt++)
 	{
 		uint64		completions;
-		CommitCheck check;
+		bool		waited;
 
 		snap = GetLatestSnapshot();
 		completions = snap->snapXactCompletionCount;
-		check = CommitsPending(snap);
+		waited = WaitForPendingCommits(snap);
 		AcceptInvalidationMessages();
 		/* while changes may go unseen (a trigger disabled), keep nothing */
 		if (!InvalTracking())
@@ -426,7 +414,7 @@ BeginStatement(void)
 		snapshot_resource_resets = InvalResourceResets();
 		snapshot_sequence = InvalSequence();
 		snap = GetLatestSnapshot();
-		if (check == COMMITS_TOO_MANY)
+		if (!waited)
 		{
 			local_resets++;
 			break;

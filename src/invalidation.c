@@ -740,10 +740,16 @@ static SentSlot sent[SENT_SLOTS];
 static uint32 sent_stamp = 0;
 static LocalTransactionId sent_lxid = InvalidLocalTransactionId;
 static SubTransactionId sent_subxid = InvalidSubTransactionId;
-static int	sent_of_kind[256];
-static bool sent_kind_all[256];
-static CommandId kind_all_command[256];
-static int	kind_all_resent[256];
+/* Per kind of key, in this subtransaction. */
+typedef struct SentKind
+{
+	int			keys;			/* distinct keys queued */
+	bool		all;			/* the kind was named instead */
+	CommandId	command;		/* the last command that named it */
+	int			resent;
+} SentKind;
+
+static SentKind sent_kinds[256];
 
 /*
  * Has this transaction queued any key?  Then a hit now may be PostgreSQL
@@ -772,23 +778,22 @@ SendKey(InvalKind kind, InvalKey key)
 			sent_stamp = 0;
 		}
 		sent_stamp++;
-		memset(sent_of_kind, 0, sizeof(sent_of_kind));
-		memset(sent_kind_all, 0, sizeof(sent_kind_all));
+		memset(sent_kinds, 0, sizeof(sent_kinds));
 		sent_lxid = lxid;
 		sent_subxid = subxid;
 	}
-	if (sent_kind_all[kind])
+	if (sent_kinds[kind].all)
 	{
-		if (kind_all_command[kind] == command)
+		if (sent_kinds[kind].command == command)
 			return;
-		if (kind_all_resent[kind] >= RESEND_LIMIT)
+		if (sent_kinds[kind].resent >= RESEND_LIMIT)
 			NoteKindAll(kind);
 		else
 		{
 			SendOid(KIND_ALL_OID(kind));
-			kind_all_resent[kind]++;
+			sent_kinds[kind].resent++;
 		}
-		kind_all_command[kind] = command;
+		sent_kinds[kind].command = command;
 		return;
 	}
 	while (sent[slot].stamp == sent_stamp)
@@ -809,12 +814,12 @@ SendKey(InvalKind kind, InvalKey key)
 		}
 		slot = (slot + 1) & (SENT_SLOTS - 1);
 	}
-	if (sent_of_kind[kind] >= KIND_LIMIT)
+	if (sent_kinds[kind].keys >= KIND_LIMIT)
 	{
 		SendOid(KIND_ALL_OID(kind));
-		sent_kind_all[kind] = true;
-		kind_all_command[kind] = command;
-		kind_all_resent[kind] = 0;
+		sent_kinds[kind].all = true;
+		sent_kinds[kind].command = command;
+		sent_kinds[kind].resent = 0;
 		return;
 	}
 	SendOid((Oid) key);
@@ -822,7 +827,7 @@ SendKey(InvalKind kind, InvalKey key)
 	sent[slot].stamp = sent_stamp;
 	sent[slot].command = command;
 	sent[slot].resent = 0;
-	sent_of_kind[kind]++;
+	sent_kinds[kind].keys++;
 }
 
 static Datum
