@@ -5,7 +5,7 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION)
 MODULE_big  = zenml_rbac
 OBJS        = src/zenml_rbac.o src/resource_ref.o src/catalog.o src/decision.o \
               src/identity.o src/protect.o src/audit.o src/token.o src/jwt.o src/membership.o \
-              src/invalidation.o
+              src/invalidation.o src/policy_scan.o
 SHLIB_LINK  = -lcrypto
 
 # The install script is assembled from one file per concern, in this order.
@@ -24,7 +24,7 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADES)
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing escalation account_takeover disclosure cursor_principal \
                membership management_authz identity api_keys errors security \
-               invalidation rls attacks audit reporting hostile upgrade
+               invalidation rls policy_scan attacks audit reporting hostile upgrade
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_fine_grained cache_statement_boundary concurrent_management lock_wait_revocation \
                  decision_freshness \

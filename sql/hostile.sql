@@ -283,13 +283,16 @@ $$;
 UPDATE hx_case SET expr = pg_temp.hx_fill(expr);
 UPDATE hx_base SET expr = pg_temp.hx_fill(expr);
 
--- The functions swept (all but triggers), read from pg_proc now.
+-- The functions swept, read from pg_proc now: all but triggers and the
+-- planner support function, whose internal argument no SQL call can give
+-- (policy_scan.sql shows the refusal).
 CREATE TEMP TABLE hx_function AS
 SELECT p.oid AS fn, p.oid::regprocedure::text AS sig, p.prokind, p.provolatile,
        p.proisstrict AS strict, p.provariadic <> 0 AS variadic, p.pronargs
   FROM pg_proc p
  WHERE p.pronamespace = 'zenml_rbac'::regnamespace
-   AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype);
+   AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype)
+   AND NOT 'internal'::regtype = ANY (p.proargtypes::regtype[]);
 -- Their input arguments, each with its baseline value.
 CREATE TEMP TABLE hx_arg AS
 SELECT p.oid AS fn, p.oid::regprocedure::text AS sig, a.n,

@@ -205,6 +205,19 @@ SELECT (SELECT count(*) FROM zenml_rbac.audit_log) = events AS no_events_from_up
   FROM before_counts;
 SELECT valid, events_checked > 0 AS checked_events FROM zenml_rbac.verify_audit_log();
 
+-- the protected table's policies carry this version's text: protecting it
+-- again changes none of them
+CREATE TEMP TABLE upgraded_policies AS
+SELECT polname, polcmd, pg_get_expr(polqual, polrelid) AS qual, pg_get_expr(polwithcheck, polrelid) AS withcheck
+  FROM pg_policy WHERE polrelid = 'models'::regclass;
+SELECT count(*) AS upgraded_policies FROM upgraded_policies;
+SELECT zenml_rbac.protect('models', 'model', 'tenant_id', 'id', 'owner_id');
+SELECT polname AS policy_not_current FROM (
+    SELECT * FROM upgraded_policies
+    EXCEPT SELECT polname, polcmd, pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid)
+             FROM pg_policy WHERE polrelid = 'models'::regclass) d ORDER BY 1;
+SELECT problems FROM zenml_rbac.protected_tables;
+
 -- and it keeps working: a revoke changes the decision, is audited, chains
 SELECT zenml_rbac.rbac_can((SELECT id FROM ids WHERE name = 'ann'), (SELECT id FROM ids WHERE name = 'prod'), 'model', 'create') AS ann_creates;
 SELECT zenml_rbac.revoke_tenant_role((SELECT id FROM ids WHERE name = 'prod'), (SELECT id FROM ids WHERE name = 'ann'), 'editor');

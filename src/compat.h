@@ -42,6 +42,26 @@
 #define RbacConditionalXactLockTableWait(xid) ConditionalXactLockTableWait(xid)
 #endif
 
+/*
+ * 16 replaced make_restrictinfo's outerjoin_delayed and nullable_relids by
+ * has_clone, is_clone and incompatible_relids.  A restriction of one table,
+ * pushed down, at the given security level.
+ */
+#if PG_VERSION_NUM >= 160000
+#define RbacMakeRestrictInfo(root, clause, level, relids) \
+	make_restrictinfo((root), (clause), true, false, false, false, (level), (relids), NULL, NULL)
+#else
+#define RbacMakeRestrictInfo(root, clause, level, relids) \
+	make_restrictinfo((root), (clause), true, false, false, (level), (relids), NULL, NULL)
+#endif
+
+/* 18 counts the disabled nodes of a path (enable_* = off) before its cost. */
+#if PG_VERSION_NUM >= 180000
+#define RbacAddDisabledNodes(path, child) ((path)->disabled_nodes += (child)->disabled_nodes)
+#else
+#define RbacAddDisabledNodes(path, child) ((void) 0)
+#endif
+
 #endif							/* ZENML_RBAC_COMPAT_H */
 
 /* The JSON parser's part: active once common/jsonapi.h is included. */

@@ -23,6 +23,7 @@
 #include "identity.h"
 #include "invalidation.h"
 #include "jwt.h"
+#include "policy_scan.h"
 
 PG_MODULE_MAGIC;
 
@@ -196,6 +197,7 @@ _PG_init(void)
 							60, 0, 3600,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
+	PolicyScanInit();
 	MarkGUCPrefixReserved("zenml_rbac");
 
 	CacheRegisterRelcacheCallback(InvalRelcacheCallback, (Datum) 0);

@@ -18,22 +18,31 @@ CREATE FUNCTION zenml_rbac._require_system(what text) RETURNS void
 COMMENT ON FUNCTION zenml_rbac._require_system(text) IS
     'Internal: 42501 unless the caller is a superuser or the extension owner (outside maintenance code).';
 
+-- The planner support function of the array functions below: planning a
+-- policy's InitPlan calls it, which loads the library (and its planner path,
+-- src/policy_scan.c) before the table itself is planned.
+CREATE FUNCTION zenml_rbac._policy_planner_support(internal) RETURNS internal
+    LANGUAGE c STRICT
+    AS 'MODULE_PATHNAME', 'rls_planner_support';
+COMMENT ON FUNCTION zenml_rbac._policy_planner_support(internal) IS
+    'Internal: planner support of the policy functions; loads zenml_rbac''s planner path in time for a backend''s first query. Answers no request.';
+
 -- What the generated policies call.  Their names and arguments are part of
 -- every dump of a protected table: they stay as they are across versions.
 CREATE FUNCTION zenml_rbac.rls_tenants(resource_type text, action text) RETURNS uuid[]
-    LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
+    LANGUAGE c STABLE STRICT PARALLEL RESTRICTED SUPPORT zenml_rbac._policy_planner_support
     AS 'MODULE_PATHNAME', 'rls_tenants';
 COMMENT ON FUNCTION zenml_rbac.rls_tenants(text, text) IS
     'Tenants where the current principal''s roles give the action on the type (padded with repeats); NULL for none. Called once per query by the policies of protected tables.';
 
 CREATE FUNCTION zenml_rbac.rls_instances(resource_type text, action text) RETURNS uuid[]
-    LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
+    LANGUAGE c STABLE STRICT PARALLEL RESTRICTED SUPPORT zenml_rbac._policy_planner_support
     AS 'MODULE_PATHNAME', 'rls_instances';
 COMMENT ON FUNCTION zenml_rbac.rls_instances(text, text) IS
     'Instances of the type the current principal reaches with the action by ownership or shares outside rls_tenants(), as id, tenant, id, tenant, ... sorted (padded with repeats); NULL for none.';
 
 CREATE FUNCTION zenml_rbac.rls_owner_tenants(resource_type text, action text) RETURNS uuid[]
-    LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
+    LANGUAGE c STABLE STRICT PARALLEL RESTRICTED SUPPORT zenml_rbac._policy_planner_support
     AS 'MODULE_PATHNAME', 'rls_owner_tenants';
 COMMENT ON FUNCTION zenml_rbac.rls_owner_tenants(text, text) IS
     'Tenants the current principal is a member of without the action on the type (padded with repeats); NULL for none. With an owner column, the SELECT policy passes the principal''s own rows there.';
@@ -60,23 +69,63 @@ CREATE FUNCTION zenml_rbac.protect_sync() RETURNS trigger
 COMMENT ON FUNCTION zenml_rbac.protect_sync() IS
     'Trigger of protected tables: registers inserted rows as resources, unregisters deleted ones, follows tenant/id/owner changes; refuses TRUNCATE under row-level security.';
 
--- The policy text for one action.  The first conjunct is what indexes serve
--- (a BitmapOr of the tenant index and the id's); the second makes it exact,
--- and costs one test of an InitPlan's value per row for a principal with no
--- owned or shared instances beyond its tenants (the common case).
+-- The policy text for one action: a tenant where roles give it, or one of
+-- the owned or shared instances elsewhere.  The planner runs this OR as one
+-- scan per arm (src/policy_scan.c): the tenant arm on the tenant index (an
+-- index-only scan where it can), the instances on the id index, checked
+-- exactly by the pair lookup before the id list.  No instances: the array is
+-- NULL and the second arm costs one test of it per row that is not in a
+-- tenant.
 CREATE FUNCTION zenml_rbac._policy_expression(resource_type text, action text,
                                               tenant_column name, id_column name)
 RETURNS text LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT format('((%1$I = ANY ((SELECT zenml_rbac.rls_tenants(%3$L, %4$L))::uuid[])'
-                  ' OR %2$I = ANY ((SELECT zenml_rbac.rls_instances(%3$L, %4$L))::uuid[]))'
-                  ' AND ((SELECT zenml_rbac.rls_instances(%3$L, %4$L)) IS NULL'
-                  ' OR %1$I = ANY ((SELECT zenml_rbac.rls_tenants(%3$L, %4$L))::uuid[])'
-                  ' OR zenml_rbac.rls_instance_match(%1$I, %2$I,'
-                  ' (SELECT zenml_rbac.rls_instances(%3$L, %4$L)))))',
+    SELECT format('(%1$I = ANY ((SELECT zenml_rbac.rls_tenants(%3$L, %4$L))::uuid[])'
+                  ' OR (zenml_rbac.rls_instance_match(%1$I, %2$I, (SELECT zenml_rbac.rls_instances(%3$L, %4$L)))'
+                  ' AND %2$I = ANY ((SELECT zenml_rbac.rls_instances(%3$L, %4$L))::uuid[])))',
                   tenant_column, id_column, resource_type, action)
 $$;
 COMMENT ON FUNCTION zenml_rbac._policy_expression(text, text, name, name) IS
     'Internal: the condition a row passes for an action: a tenant where roles give it, or an owned or shared instance.';
+
+-- The four policies protect() creates: name, command, USING and WITH CHECK
+-- (NULL: none).  The upgrade scripts re-apply them to protected tables.
+CREATE FUNCTION zenml_rbac._policy_definitions(resource_type text, tenant_column name,
+                                               id_column name, owner_column name,
+                                               OUT policy name, OUT command text,
+                                               OUT using_clause text, OUT check_clause text)
+RETURNS SETOF record LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    -- With an owner column, a third arm passes the principal's own rows in
+    -- tenants where its roles do not give read: a row it just inserted is
+    -- registered only at the end of the statement, and RETURNING needs it.
+    SELECT 'zenml_rbac_select'::name, 'SELECT',
+           zenml_rbac._policy_expression(resource_type, 'read', tenant_column, id_column)
+           || CASE WHEN owner_column IS NULL THEN ''
+                   ELSE format(' OR (%I = (SELECT zenml_rbac.current_principal())'
+                               ' AND %I = ANY ((SELECT zenml_rbac.rls_owner_tenants(%L, ''read''))::uuid[]))',
+                               owner_column, tenant_column, resource_type) END,
+           NULL
+    UNION ALL
+    SELECT 'zenml_rbac_insert', 'INSERT', NULL,
+           format('%I = ANY ((SELECT zenml_rbac.rls_tenants(%L, ''create''))::uuid[])', tenant_column, resource_type)
+           || CASE WHEN owner_column IS NULL THEN ''
+                   ELSE format(' AND %I = (SELECT zenml_rbac.current_principal())', owner_column) END
+    UNION ALL
+    -- The new row passes for update (or as the owner the column names), and
+    -- stays where it is registered or lands where the principal may create.
+    SELECT 'zenml_rbac_update', 'UPDATE',
+           zenml_rbac._policy_expression(resource_type, 'update', tenant_column, id_column),
+           format('(%s%s) AND (%I = ANY ((SELECT zenml_rbac.rls_tenants(%L, ''create''))::uuid[])'
+                  ' OR zenml_rbac.rls_registered(%I, %I, %L))',
+                  zenml_rbac._policy_expression(resource_type, 'update', tenant_column, id_column),
+                  CASE WHEN owner_column IS NULL THEN ''
+                       ELSE format(' OR %I = (SELECT zenml_rbac.current_principal())', owner_column) END,
+                  tenant_column, resource_type, tenant_column, id_column, resource_type)
+    UNION ALL
+    SELECT 'zenml_rbac_delete', 'DELETE',
+           zenml_rbac._policy_expression(resource_type, 'delete', tenant_column, id_column), NULL
+$$;
+COMMENT ON FUNCTION zenml_rbac._policy_definitions(text, name, name, name) IS
+    'Internal: the policies protect() creates on a table (name, command, USING, WITH CHECK).';
 
 -- Drops what protect() creates on a table (policies and triggers).
 CREATE FUNCTION zenml_rbac._drop_protection(tbl regclass) RETURNS void
@@ -136,6 +185,7 @@ DECLARE
     v_changed  text;
     v_skipped  bigint;
     v_others   text;
+    v_policy   record;
 BEGIN
     PERFORM zenml_rbac._require_system('protect tables');
     PERFORM zenml_rbac._not_null('table', tbl);
@@ -185,33 +235,13 @@ BEGIN
     -- Protecting again replaces what an earlier protect() made.
     PERFORM zenml_rbac._drop_protection(tbl);
 
-    -- With an owner column, a third arm passes the principal's own rows in
-    -- tenants where its roles do not give read: a row it just inserted is
-    -- registered only at the end of the statement, and RETURNING needs it.
-    EXECUTE format('CREATE POLICY zenml_rbac_select ON %s FOR SELECT USING (%s%s)', tbl,
-                   zenml_rbac._policy_expression(resource_type, 'read', tenant_column, id_column),
-                   CASE WHEN owner_column IS NULL THEN ''
-                        ELSE format(' OR (%I = (SELECT zenml_rbac.current_principal())'
-                                    ' AND %I = ANY ((SELECT zenml_rbac.rls_owner_tenants(%L, ''read''))::uuid[]))',
-                                    owner_column, tenant_column, resource_type) END);
-    EXECUTE format('CREATE POLICY zenml_rbac_insert ON %s FOR INSERT WITH CHECK'
-                   ' (%I = ANY ((SELECT zenml_rbac.rls_tenants(%L, ''create''))::uuid[])%s)',
-                   tbl, tenant_column, resource_type,
-                   CASE WHEN owner_column IS NULL THEN ''
-                        ELSE format(' AND %I = (SELECT zenml_rbac.current_principal())', owner_column) END);
-    -- The new row passes for update (or as the owner the column names), and
-    -- stays where it is registered or lands where the principal may create.
-    EXECUTE format('CREATE POLICY zenml_rbac_update ON %s FOR UPDATE USING %s WITH CHECK'
-                   ' ((%s%s) AND (%I = ANY ((SELECT zenml_rbac.rls_tenants(%L, ''create''))::uuid[])'
-                   ' OR zenml_rbac.rls_registered(%I, %I, %L)))',
-                   tbl,
-                   zenml_rbac._policy_expression(resource_type, 'update', tenant_column, id_column),
-                   zenml_rbac._policy_expression(resource_type, 'update', tenant_column, id_column),
-                   CASE WHEN owner_column IS NULL THEN ''
-                        ELSE format(' OR %I = (SELECT zenml_rbac.current_principal())', owner_column) END,
-                   tenant_column, resource_type, tenant_column, id_column, resource_type);
-    EXECUTE format('CREATE POLICY zenml_rbac_delete ON %s FOR DELETE USING %s', tbl,
-                   zenml_rbac._policy_expression(resource_type, 'delete', tenant_column, id_column));
+    FOR v_policy IN SELECT * FROM zenml_rbac._policy_definitions(resource_type, tenant_column,
+                                                                   id_column, owner_column)
+    LOOP
+        EXECUTE format('CREATE POLICY %I ON %s FOR %s%s%s', v_policy.policy, tbl, v_policy.command,
+                       ' USING (' || v_policy.using_clause || ')',
+                       ' WITH CHECK (' || v_policy.check_clause || ')');
+    END LOOP;
 
     EXECUTE format('CREATE TRIGGER zz_zenml_rbac_check BEFORE INSERT OR UPDATE ON %s'
                    ' FOR EACH ROW EXECUTE FUNCTION zenml_rbac.protect_check()', tbl);

@@ -941,3 +941,224 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- Row-level security at the table owner's speed (src/policy_scan.c): the
+-- policy text is one flat OR, which the planner runs as one scan per arm,
+-- and the array functions' planner support loads the library before the
+-- first policy is planned.  Every protected table's policies get the new
+-- text (a missing one stays missing: protected_tables reports it).
+CREATE FUNCTION zenml_rbac._policy_planner_support(internal) RETURNS internal
+    LANGUAGE c STRICT
+    AS 'MODULE_PATHNAME', 'rls_planner_support';
+COMMENT ON FUNCTION zenml_rbac._policy_planner_support(internal) IS
+    'Internal: planner support of the policy functions; loads zenml_rbac''s planner path in time for a backend''s first query. Answers no request.';
+REVOKE ALL ON FUNCTION zenml_rbac._policy_planner_support(internal) FROM PUBLIC;
+ALTER FUNCTION zenml_rbac.rls_tenants(text, text) SUPPORT zenml_rbac._policy_planner_support;
+ALTER FUNCTION zenml_rbac.rls_instances(text, text) SUPPORT zenml_rbac._policy_planner_support;
+ALTER FUNCTION zenml_rbac.rls_owner_tenants(text, text) SUPPORT zenml_rbac._policy_planner_support;
+
+CREATE OR REPLACE FUNCTION zenml_rbac._policy_expression(resource_type text, action text,
+                                              tenant_column name, id_column name)
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT format('(%1$I = ANY ((SELECT zenml_rbac.rls_tenants(%3$L, %4$L))::uuid[])'
+                  ' OR (zenml_rbac.rls_instance_match(%1$I, %2$I, (SELECT zenml_rbac.rls_instances(%3$L, %4$L)))'
+                  ' AND %2$I = ANY ((SELECT zenml_rbac.rls_instances(%3$L, %4$L))::uuid[])))',
+                  tenant_column, id_column, resource_type, action)
+$$;
+COMMENT ON FUNCTION zenml_rbac._policy_expression(text, text, name, name) IS
+    'Internal: the condition a row passes for an action: a tenant where roles give it, or an owned or shared instance.';
+CREATE FUNCTION zenml_rbac._policy_definitions(resource_type text, tenant_column name,
+                                               id_column name, owner_column name,
+                                               OUT policy name, OUT command text,
+                                               OUT using_clause text, OUT check_clause text)
+RETURNS SETOF record LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    -- With an owner column, a third arm passes the principal's own rows in
+    -- tenants where its roles do not give read: a row it just inserted is
+    -- registered only at the end of the statement, and RETURNING needs it.
+    SELECT 'zenml_rbac_select'::name, 'SELECT',
+           zenml_rbac._policy_expression(resource_type, 'read', tenant_column, id_column)
+           || CASE WHEN owner_column IS NULL THEN ''
+                   ELSE format(' OR (%I = (SELECT zenml_rbac.current_principal())'
+                               ' AND %I = ANY ((SELECT zenml_rbac.rls_owner_tenants(%L, ''read''))::uuid[]))',
+                               owner_column, tenant_column, resource_type) END,
+           NULL
+    UNION ALL
+    SELECT 'zenml_rbac_insert', 'INSERT', NULL,
+           format('%I = ANY ((SELECT zenml_rbac.rls_tenants(%L, ''create''))::uuid[])', tenant_column, resource_type)
+           || CASE WHEN owner_column IS NULL THEN ''
+                   ELSE format(' AND %I = (SELECT zenml_rbac.current_principal())', owner_column) END
+    UNION ALL
+    -- The new row passes for update (or as the owner the column names), and
+    -- stays where it is registered or lands where the principal may create.
+    SELECT 'zenml_rbac_update', 'UPDATE',
+           zenml_rbac._policy_expression(resource_type, 'update', tenant_column, id_column),
+           format('(%s%s) AND (%I = ANY ((SELECT zenml_rbac.rls_tenants(%L, ''create''))::uuid[])'
+                  ' OR zenml_rbac.rls_registered(%I, %I, %L))',
+                  zenml_rbac._policy_expression(resource_type, 'update', tenant_column, id_column),
+                  CASE WHEN owner_column IS NULL THEN ''
+                       ELSE format(' OR %I = (SELECT zenml_rbac.current_principal())', owner_column) END,
+                  tenant_column, resource_type, tenant_column, id_column, resource_type)
+    UNION ALL
+    SELECT 'zenml_rbac_delete', 'DELETE',
+           zenml_rbac._policy_expression(resource_type, 'delete', tenant_column, id_column), NULL
+$$;
+COMMENT ON FUNCTION zenml_rbac._policy_definitions(text, name, name, name) IS
+    'Internal: the policies protect() creates on a table (name, command, USING, WITH CHECK).';
+REVOKE ALL ON FUNCTION zenml_rbac._policy_definitions(text, name, name, name) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION zenml_rbac.protect(tbl regclass, resource_type text, tenant_column name,
+                                   id_column name DEFAULT 'id', owner_column name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind     "char";
+    v_owner    regrole;
+    v_kind_of_type text;
+    v_changed  text;
+    v_skipped  bigint;
+    v_others   text;
+    v_policy   record;
+BEGIN
+    PERFORM zenml_rbac._require_system('protect tables');
+    PERFORM zenml_rbac._not_null('table', tbl);
+    PERFORM zenml_rbac._not_null('resource type', resource_type);
+    PERFORM zenml_rbac._not_null('tenant column', tenant_column);
+    PERFORM zenml_rbac._not_null('id column', id_column);
+
+    SELECT c.relkind, c.relowner::regrole INTO v_kind, v_owner FROM pg_class c WHERE c.oid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::oid USING ERRCODE = '42P01';
+    END IF;
+    IF v_kind = 'p' THEN
+        RAISE EXCEPTION 'cannot protect partitioned table %', tbl
+            USING ERRCODE = '0A000',
+                  DETAIL = 'Its partitions could be read and written directly, past the parent''s policies.';
+    ELSIF v_kind <> 'r' THEN
+        RAISE EXCEPTION '% is not a table', tbl USING ERRCODE = '42809';
+    END IF;
+    IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = tbl) = 't' THEN
+        RAISE EXCEPTION 'cannot protect temporary table %', tbl
+            USING ERRCODE = '0A000',
+                  DETAIL = 'A temporary table goes away without a drop event, leaving its protection behind.';
+    END IF;
+    IF EXISTS (SELECT FROM pg_inherits WHERE inhrelid = tbl OR inhparent = tbl) THEN
+        RAISE EXCEPTION 'cannot protect table %, which takes part in inheritance', tbl
+            USING ERRCODE = '0A000',
+                  DETAIL = 'Rows of a parent or child table could be reached past these policies.';
+    END IF;
+    SELECT t.kind INTO v_kind_of_type FROM zenml_rbac.resource_type t WHERE t.name = protect.resource_type;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown resource type "%"', left(protect.resource_type, 64)
+            USING ERRCODE = '22023', HINT = 'Register it with zenml_rbac.register_resource_type() first.';
+    END IF;
+    IF v_kind_of_type <> 'data' THEN
+        RAISE EXCEPTION 'resource type "%" is an administration type', protect.resource_type
+            USING ERRCODE = '22023', DETAIL = 'Rows of application tables are data resources.';
+    END IF;
+    PERFORM zenml_rbac._require_uuid_column(tbl, 'tenant', tenant_column);
+    PERFORM zenml_rbac._require_uuid_column(tbl, 'id', id_column);
+    IF owner_column IS NOT NULL THEN
+        PERFORM zenml_rbac._require_uuid_column(tbl, 'owner', owner_column);
+    END IF;
+    IF tenant_column = id_column OR tenant_column = owner_column OR id_column = owner_column THEN
+        RAISE EXCEPTION 'the tenant, id and owner columns must be distinct' USING ERRCODE = '22023';
+    END IF;
+
+    -- Protecting again replaces what an earlier protect() made.
+    PERFORM zenml_rbac._drop_protection(tbl);
+
+    FOR v_policy IN SELECT * FROM zenml_rbac._policy_definitions(resource_type, tenant_column,
+                                                                   id_column, owner_column)
+    LOOP
+        EXECUTE format('CREATE POLICY %I ON %s FOR %s%s%s', v_policy.policy, tbl, v_policy.command,
+                       ' USING (' || v_policy.using_clause || ')',
+                       ' WITH CHECK (' || v_policy.check_clause || ')');
+    END LOOP;
+
+    EXECUTE format('CREATE TRIGGER zz_zenml_rbac_check BEFORE INSERT OR UPDATE ON %s'
+                   ' FOR EACH ROW EXECUTE FUNCTION zenml_rbac.protect_check()', tbl);
+    EXECUTE format('CREATE TRIGGER zz_zenml_rbac_register AFTER INSERT ON %s'
+                   ' REFERENCING NEW TABLE AS zenml_rbac_new'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.protect_sync()', tbl);
+    v_changed := format('OLD.%1$I IS DISTINCT FROM NEW.%1$I OR OLD.%2$I IS DISTINCT FROM NEW.%2$I',
+                        tenant_column, id_column);
+    IF owner_column IS NOT NULL THEN
+        v_changed := v_changed || format(' OR OLD.%1$I IS DISTINCT FROM NEW.%1$I', owner_column);
+    END IF;
+    EXECUTE format('CREATE TRIGGER zz_zenml_rbac_reregister AFTER UPDATE ON %s'
+                   ' FOR EACH ROW WHEN (%s) EXECUTE FUNCTION zenml_rbac.protect_sync()', tbl, v_changed);
+    EXECUTE format('CREATE TRIGGER zz_zenml_rbac_unregister AFTER DELETE ON %s'
+                   ' REFERENCING OLD TABLE AS zenml_rbac_old'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.protect_sync()', tbl);
+    EXECUTE format('CREATE TRIGGER zz_zenml_rbac_truncate BEFORE TRUNCATE ON %s'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.protect_sync()', tbl);
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+
+    INSERT INTO zenml_rbac.protected_table AS p (relid, resource_type, tenant_column, id_column, owner_column)
+    VALUES (tbl, protect.resource_type, tenant_column, id_column, owner_column)
+    ON CONFLICT (relid) DO UPDATE
+       SET resource_type = EXCLUDED.resource_type, tenant_column = EXCLUDED.tenant_column,
+           id_column = EXCLUDED.id_column, owner_column = EXCLUDED.owner_column,
+           protected_at = pg_catalog.now();
+
+    -- Rows already there become resources (owner: the owner column, when it names a principal).
+    EXECUTE format('INSERT INTO zenml_rbac.resource (tenant_id, resource_type, resource_id, owner_id)'
+                   ' SELECT DISTINCT ON (r.%1$I, r.%2$I) r.%1$I, %3$L, r.%2$I, %4$s'
+                   ' FROM %5$s r JOIN zenml_rbac.tenant t ON t.id = r.%1$I'
+                   ' WHERE r.%2$I IS NOT NULL ON CONFLICT DO NOTHING',
+                   tenant_column, id_column, resource_type,
+                   CASE WHEN owner_column IS NULL THEN 'NULL::uuid'
+                        ELSE format('(SELECT p.id FROM zenml_rbac.principal p WHERE p.id = r.%I)', owner_column) END,
+                   tbl);
+    EXECUTE format('SELECT count(*) FROM %s r WHERE r.%I IS NULL OR r.%I IS NULL'
+                   ' OR NOT EXISTS (SELECT FROM zenml_rbac.tenant t WHERE t.id = r.%I)',
+                   tbl, tenant_column, id_column, tenant_column) INTO v_skipped;
+    IF v_skipped > 0 THEN
+        RAISE WARNING '% rows of % name no existing tenant or have no id: nobody but the table owner sees them', v_skipped, tbl;
+    END IF;
+
+    SELECT string_agg(quote_ident(polname), ', ' ORDER BY polname) INTO v_others
+      FROM pg_policy WHERE polrelid = tbl AND polpermissive AND polname NOT LIKE 'zenml\_rbac\_%';
+    IF v_others IS NOT NULL THEN
+        RAISE WARNING 'table % has other permissive policies (%), which widen what the protection allows', tbl, v_others
+            USING HINT = 'Make them AS RESTRICTIVE, or drop them.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_index i
+                    WHERE i.indrelid = tbl AND i.indisunique AND i.indpred IS NULL
+                      AND (SELECT attnum FROM pg_attribute WHERE attrelid = tbl AND attname = id_column)
+                          = ANY (i.indkey::int2[])
+                      AND i.indkey::int2[] <@ ARRAY(SELECT attnum FROM pg_attribute
+                                                     WHERE attrelid = tbl
+                                                       AND attname IN (tenant_column, id_column))::int2[]) THEN
+        RAISE WARNING 'table % has no unique index on (%) or (%, %)', tbl, id_column, tenant_column, id_column
+            USING DETAIL = 'Rows sharing an id share one registered resource: deleting one unregisters it for all.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = tbl
+                      AND i.indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = tbl AND attname = tenant_column)) THEN
+        RAISE NOTICE 'table % has no index leading with column %', tbl, tenant_column
+            USING DETAIL = 'Principals that are members of few tenants would read the whole table.';
+    END IF;
+    IF NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE oid = v_owner) THEN
+        RAISE NOTICE 'the owner of %, role %, bypasses these policies', tbl, v_owner
+            USING HINT = format('To subject it too: ALTER TABLE %s FORCE ROW LEVEL SECURITY;', tbl);
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT p.relid, d.policy, d.using_clause, d.check_clause
+               FROM zenml_rbac.protected_table p,
+                    zenml_rbac._policy_definitions(p.resource_type, p.tenant_column,
+                                                   p.id_column, p.owner_column) d
+              WHERE EXISTS (SELECT FROM pg_catalog.pg_policy pol
+                             WHERE pol.polrelid = p.relid AND pol.polname = d.policy)
+    LOOP
+        EXECUTE pg_catalog.format('ALTER POLICY %I ON %s%s%s', r.policy, r.relid,
+                                  ' USING (' || r.using_clause || ')',
+                                  ' WITH CHECK (' || r.check_clause || ')');
+    END LOOP;
+END
+$$;

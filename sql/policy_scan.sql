@@ -1,0 +1,294 @@
+-- The planner path of protected tables (src/policy_scan.c): a read runs the
+-- SELECT policy's OR as one scan per arm when that costs less.  Here: when
+-- the planner takes it and when not, and that every plan kind answers
+-- exactly what PostgreSQL's own plan of the same policy answers (the
+-- setting zenml_rbac.policy_arms off) -- across principals, shares, teams,
+-- owned rows, user conditions, leaky functions, joins, rescans, cursors,
+-- cached plans, revokes and grants between executions.
+\set VERBOSITY terse
+
+CREATE ROLE regress_ps_app;
+GRANT EXECUTE ON FUNCTION zenml_rbac.set_principal(uuid) TO regress_ps_app;
+
+SELECT zenml_rbac.create_organization('ps_org') AS org \gset
+CREATE TABLE ps_tenant (n int PRIMARY KEY, id uuid NOT NULL);
+INSERT INTO ps_tenant SELECT n, zenml_rbac.create_tenant(:'org', 'ps' || n) FROM generate_series(0, 19) n;
+CREATE TABLE ps_who (name text PRIMARY KEY, id uuid);
+INSERT INTO ps_who SELECT u, zenml_rbac.create_user('ps_' || u) FROM unnest(ARRAY['ann', 'bea', 'cid', 'own']) u;
+INSERT INTO ps_who VALUES ('nobody', NULL);
+SELECT id AS ann FROM ps_who WHERE name = 'ann' \gset
+SELECT id AS bea FROM ps_who WHERE name = 'bea' \gset
+SELECT id AS own FROM ps_who WHERE name = 'own' \gset
+SELECT count(zenml_rbac.set_org_role(:'org', id, 'org_viewer')) AS org_members FROM ps_who WHERE id IS NOT NULL;
+SELECT zenml_rbac.create_team(:'org', 'ps_team') AS team \gset
+SELECT zenml_rbac.add_team_member(:'team', :'bea');
+-- own: a role without model:read in tenants 7-9, where it owns rows
+SELECT zenml_rbac.create_role(t.id, 'ps_blind', 'editor without read', 'editor') IS NOT NULL AS blind_role,
+       zenml_rbac.role_disallow(t.id, 'ps_blind', 'model', 'read')
+  FROM ps_tenant t WHERE t.n = 7;
+SELECT count(zenml_rbac.grant_tenant_role(t.id, p.id, CASE p.name WHEN 'own' THEN 'ps_blind' ELSE 'viewer' END))
+       AS tenant_roles
+  FROM ps_tenant t JOIN ps_who p
+    ON (p.name = 'ann' AND t.n BETWEEN 1 AND 3) OR (p.name = 'bea' AND t.n BETWEEN 4 AND 6)
+    OR (p.name = 'own' AND t.n = 7);
+
+-- 8,000 rows, 400 per tenant, spread over the heap; own owns 50 in tenant 7
+CREATE TABLE ps_items (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, owner_id uuid, name text NOT NULL);
+INSERT INTO ps_items
+SELECT md5('ps' || i)::uuid, t.id, CASE WHEN i % 20 = 7 AND i < 1000 THEN :'own'::uuid END, 'n' || i
+  FROM generate_series(0, 7999) i JOIN ps_tenant t ON t.n = i % 20;
+CREATE INDEX ps_items_tenant ON ps_items (tenant_id);
+-- the same rows without an owner column
+CREATE TABLE ps_plain (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, name text NOT NULL);
+INSERT INTO ps_plain SELECT id, tenant_id, name FROM ps_items;
+CREATE INDEX ps_plain_tenant ON ps_plain (tenant_id);
+CREATE TABLE ps_tags (item_id uuid, tag text);
+INSERT INTO ps_tags SELECT id, 'tag' FROM ps_items WHERE name LIKE '%3';
+SET client_min_messages = warning;
+SELECT zenml_rbac.protect('ps_items', 'model', 'tenant_id', 'id', 'owner_id');
+SELECT zenml_rbac.protect('ps_plain', 'model', 'tenant_id', 'id');
+RESET client_min_messages;
+-- bea: 3 rows shared in each of tenants 10-19, 5 more through its team in tenant 0
+SELECT count(zenml_rbac.share_resource(i.tenant_id, 'model/' || i.id, :'bea', '{read}')) AS bea_shares
+  FROM ps_tenant t, LATERAL (SELECT * FROM ps_items i WHERE i.tenant_id = t.id ORDER BY i.id LIMIT 3) i
+ WHERE t.n BETWEEN 10 AND 19;
+SELECT count(zenml_rbac.share_resource(i.tenant_id, 'model/' || i.id, :'team', '{read}')) AS team_shares
+  FROM ps_tenant t, LATERAL (SELECT * FROM ps_items i WHERE i.tenant_id = t.id ORDER BY i.id DESC LIMIT 5) i
+ WHERE t.n = 0;
+VACUUM ANALYZE ps_items, ps_plain, ps_tags;
+GRANT SELECT ON ps_items, ps_plain, ps_tags, ps_who TO regress_ps_app;
+GRANT UPDATE ON ps_plain TO regress_ps_app;
+
+-- The plan's nodes, InitPlans left out: "Node [provider] [using index] (children)".
+CREATE FUNCTION ps_nodes(node json) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT (node ->> 'Node Type') || coalesce(' ' || (node ->> 'Custom Plan Provider'), '')
+           || coalesce(' using ' || (node ->> 'Index Name'), '')
+           || coalesce(' (' || (SELECT string_agg(ps_nodes(c), ', ')
+                                  FROM json_array_elements(node -> 'Plans') c
+                                 WHERE c ->> 'Parent Relationship' <> 'InitPlan') || ')', '')
+$$;
+CREATE FUNCTION ps_plan(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (COSTS OFF, FORMAT JSON) ' || query INTO plan;
+    RETURN ps_nodes(plan -> 0 -> 'Plan');
+END
+$$;
+-- A query's answer (row count, digest of the sorted rows) and whether its
+-- plan takes the path, then the same with the path off: "same" or not.
+CREATE FUNCTION ps_answer(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    wrapped text := format('SELECT count(*), md5(coalesce(string_agg(r::text, '','' ORDER BY r::text), '''')) FROM (%s) r', query);
+    n_on bigint;
+    n_off bigint;
+    d_on text;
+    d_off text;
+    arms boolean;
+BEGIN
+    arms := ps_plan(wrapped) LIKE '%ZenmlRbacPolicyArms%';
+    EXECUTE wrapped INTO n_on, d_on;
+    PERFORM set_config('zenml_rbac.policy_arms', 'off', true);
+    IF ps_plan(wrapped) LIKE '%ZenmlRbacPolicyArms%' THEN
+        RAISE EXCEPTION 'the path is still taken with zenml_rbac.policy_arms off';
+    END IF;
+    EXECUTE wrapped INTO n_off, d_off;
+    PERFORM set_config('zenml_rbac.policy_arms', 'on', true);
+    RETURN format('%s rows, %s%s', n_on, CASE WHEN arms THEN 'arms' ELSE 'own plan' END,
+                  CASE WHEN n_on = n_off AND d_on = d_off THEN ''
+                       ELSE format(', DIFFERENT without: %s rows', n_off) END);
+END
+$$;
+-- The answers of a list of queries for each principal.
+CREATE FUNCTION ps_answers(queries text[]) RETURNS TABLE (principal text, query int, answer text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    who ps_who[] := ARRAY(SELECT w FROM ps_who w ORDER BY name);
+    p ps_who;
+BEGIN
+    -- (an array, not a loop over a query: set_principal refuses to switch
+    -- while a cursor is open)
+    FOREACH p IN ARRAY who LOOP
+        PERFORM zenml_rbac.set_principal(p.id);
+        FOR i IN 1 .. cardinality(queries) LOOP
+            principal := p.name;
+            query := i;
+            answer := ps_answer(queries[i]);
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END
+$$;
+GRANT EXECUTE ON FUNCTION ps_nodes(json), ps_plan(text), ps_answer(text), ps_answers(text[]) TO regress_ps_app;
+
+-- The plans: count(*) reads the tenant arm with an index-only scan and the
+-- instances through the primary key; with an owner column a third child
+-- reads the own rows.  A point lookup and a page in id order keep the
+-- planner's own plan.
+SET ROLE regress_ps_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'ann');
+SELECT ps_plan('SELECT count(*) FROM ps_plain') ~ '^Aggregate \(Custom Scan ZenmlRbacPolicyArms \(Index Only Scan using ps_plain_tenant, .*using ps_plain_pkey\)*$' AS count_arms;
+SELECT ps_plan('SELECT count(*) FROM ps_items') ~ '^Aggregate \(Custom Scan ZenmlRbacPolicyArms \(Index Only Scan using ps_items_tenant, .*ps_items_pkey.*, .*\)\)$' AS owner_column_three_arms;
+SELECT ps_plan('SELECT * FROM ps_plain WHERE id = ''' || md5('ps5') || '''') AS point_lookup;
+SELECT ps_plan('SELECT id FROM ps_plain ORDER BY id LIMIT 10') AS page;
+SELECT ps_plan('SELECT * FROM ps_plain FOR SHARE') !~ 'ZenmlRbacPolicyArms' AS locking_read_own_plan;
+SELECT ps_plan('UPDATE ps_plain SET name = name') !~ 'ZenmlRbacPolicyArms' AS update_own_plan;
+SET LOCAL zenml_rbac.policy_arms = off;
+SELECT ps_plan('SELECT count(*) FROM ps_plain') !~ 'ZenmlRbacPolicyArms' AS off_own_plan;
+COMMIT;
+
+-- The answers, for every principal (bea: shares and a team's; own: its
+-- rows where its role does not give read; cid: nothing; nobody: no
+-- principal), with and without the path: never different.
+BEGIN;
+SELECT * FROM ps_answers(ARRAY[
+    'SELECT id FROM ps_plain',
+    'SELECT id, name FROM ps_items',
+    'SELECT count(*) FROM ps_items',
+    'SELECT id FROM ps_plain WHERE name LIKE ''n1%''',
+    'SELECT tenant_id, count(*) FROM ps_items GROUP BY tenant_id',
+    'SELECT i.id, t.tag FROM ps_plain i JOIN ps_tags t ON t.item_id = i.id',
+    'SELECT g, (SELECT count(*) FROM ps_plain p WHERE p.name < ''n'' || g) FROM generate_series(1, 9) g',
+    'SELECT id FROM ps_plain UNION ALL SELECT id FROM ps_items',
+    'SELECT ctid, * FROM ps_items WHERE lower(name) <> ''x''',
+    'SELECT id FROM ps_plain ORDER BY id LIMIT 10'])
+ORDER BY principal, query;
+COMMIT;
+
+-- With parallel workers planned at no cost: the path is not parallel, the
+-- answers stay the same whichever plan wins.
+BEGIN;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL min_parallel_index_scan_size = 0;
+SELECT * FROM ps_answers(ARRAY['SELECT count(*) FROM ps_plain', 'SELECT id FROM ps_items'])
+ WHERE principal IN ('ann', 'bea') ORDER BY principal, query;
+COMMIT;
+
+-- A function the user's query calls on every row (not leakproof, cheap, so
+-- the planner would like to call it first) sees only rows the policy
+-- passes, in every child.
+RESET ROLE;
+CREATE TABLE ps_seen (name text);
+GRANT INSERT, SELECT, DELETE ON ps_seen TO regress_ps_app;
+CREATE FUNCTION ps_peek(name text) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS $$
+BEGIN
+    INSERT INTO ps_seen VALUES (name);
+    RETURN true;
+END
+$$;
+SET ROLE regress_ps_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'bea');
+SELECT ps_plan('SELECT count(*) FROM ps_plain WHERE ps_peek(name)') LIKE '%ZenmlRbacPolicyArms%' AS arms;
+SELECT count(*) AS visible FROM ps_plain WHERE ps_peek(name);
+SELECT count(*) AS seen, count(*) FILTER (WHERE s.name NOT IN (SELECT name FROM ps_plain)) AS seen_invisible
+  FROM ps_seen s;
+ROLLBACK;
+
+-- A scrollable cursor: the path does not scan backwards, PostgreSQL
+-- materializes it; forwards and backwards give the same rows.
+RESET ROLE;
+CREATE FUNCTION ps_scroll(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    c refcursor;
+    r record;
+    forwards int;
+    back text[] := '{}';
+BEGIN
+    OPEN c SCROLL FOR EXECUTE query;
+    MOVE FORWARD ALL FROM c;
+    GET DIAGNOSTICS forwards = ROW_COUNT;
+    LOOP
+        FETCH PRIOR FROM c INTO r;
+        EXIT WHEN NOT FOUND;
+        back := back || r.id::text;
+    END LOOP;
+    CLOSE c;
+    RETURN format('%s forwards, %s backwards, %s', forwards, cardinality(back),
+                  CASE WHEN (SELECT array_agg(x ORDER BY x) FROM unnest(back) x)
+                            = (SELECT array_agg(p.id::text ORDER BY p.id::text) FROM ps_plain p)
+                       THEN 'the visible rows' ELSE 'OTHER ROWS' END);
+END
+$$;
+SET ROLE regress_ps_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'bea');
+SELECT ps_scroll('SELECT id FROM ps_plain') AS scroll_cursor;
+COMMIT;
+
+-- Cached plans (generic, forced), a PL/pgSQL function's, a SQL function's
+-- and a view's answer for the principal of each execution, and follow a
+-- revoke and a share from the next statement: nothing is decided when
+-- planning.
+RESET ROLE;
+SET plan_cache_mode = force_generic_plan;
+CREATE FUNCTION ps_count_plpgsql() RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT count(*) FROM ps_plain);
+END
+$$;
+CREATE FUNCTION ps_count_sql() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM ps_plain $$;
+CREATE VIEW ps_view WITH (security_invoker) AS SELECT * FROM ps_plain;
+GRANT SELECT ON ps_view TO regress_ps_app;
+CREATE FUNCTION ps_counts(OUT prepared bigint, OUT plpgsql bigint, OUT sql bigint, OUT via_view bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE 'EXECUTE ps_count' INTO prepared;
+    plpgsql := ps_count_plpgsql();
+    sql := ps_count_sql();
+    SELECT count(*) INTO via_view FROM ps_view;
+END
+$$;
+SET ROLE regress_ps_app;
+PREPARE ps_count AS SELECT count(*) FROM ps_plain;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'ann');
+SELECT ps_plan('EXECUTE ps_count') LIKE '%ZenmlRbacPolicyArms%' AS generic_plan_arms;
+SELECT 'ann' AS principal, * FROM ps_counts();
+COMMIT;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'bea');
+SELECT 'bea' AS principal, * FROM ps_counts();
+COMMIT;
+BEGIN;
+SELECT zenml_rbac.set_principal((SELECT id FROM ps_who WHERE name = 'cid'));
+SELECT 'cid' AS principal, * FROM ps_counts();
+COMMIT;
+-- ann loses tenant 1 (400 rows) and gets one row of tenant 15 shared
+RESET ROLE;
+SELECT zenml_rbac.revoke_tenant_role((SELECT id FROM ps_tenant WHERE n = 1), :'ann', 'viewer');
+SELECT zenml_rbac.share_resource(tenant_id, 'model/' || id, :'ann', '{read}')
+  FROM ps_plain WHERE tenant_id = (SELECT id FROM ps_tenant WHERE n = 15) ORDER BY id DESC LIMIT 1;
+SET ROLE regress_ps_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'ann');
+SELECT 'ann' AS principal, * FROM ps_counts();
+COMMIT;
+SELECT generic_plans >= 4 AS generic_plan_reused, custom_plans = 0 AS no_custom_plan
+  FROM pg_prepared_statements WHERE name = 'ps_count';
+DEALLOCATE ps_count;
+RESET ROLE;
+RESET plan_cache_mode;
+
+-- A new session's first statement already gets the path: planning the
+-- policy's InitPlan calls the functions' planner support, which loads the
+-- library (and its planner hook) before the table is planned.
+\c
+SET ROLE regress_ps_app;
+SELECT ps_plan('SELECT count(*) FROM ps_plain') LIKE '%ZenmlRbacPolicyArms%' AS first_statement_arms;
+RESET ROLE;
+-- the support function cannot be called from SQL: no value has its type
+SELECT zenml_rbac._policy_planner_support(NULL::internal);
+
+-- clean up
+DROP VIEW ps_view;
+DROP TABLE ps_items, ps_plain, ps_tags, ps_seen, ps_who, ps_tenant;
+DROP FUNCTION ps_nodes(json), ps_plan(text), ps_answer(text), ps_answers(text[]), ps_peek(text),
+    ps_scroll(text), ps_count_plpgsql(), ps_count_sql(), ps_counts();
+SELECT zenml_rbac.delete_organization(:'org');
+DELETE FROM zenml_rbac.principal WHERE name LIKE 'ps\_%';
+REVOKE ALL ON FUNCTION zenml_rbac.set_principal(uuid) FROM regress_ps_app;
+DROP ROLE regress_ps_app;

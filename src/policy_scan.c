@@ -1,0 +1,495 @@
+/*
+ * policy_scan.c
+ *     A planner path for reading protected tables: the OR of a SELECT
+ *     policy (a tenant the principal's roles reach, or an owned or shared
+ *     instance, or an own row) run as one ordinary scan per arm, so each arm
+ *     gets the index its condition can use -- the tenant arm the index-only
+ *     scan the table owner's own query gets.
+ *
+ * PostgreSQL serves an OR of conditions on different columns only with a
+ * BitmapOr, which reads the heap for every row, and it gives no index-only
+ * scan to a table whose restrictions name a column outside the index.  A
+ * policy can only add conditions; the plan shape is the planner's.  So
+ * set_rel_pathlist_hook offers, next to the planner's own paths, a
+ * CustomScan whose child k reads the rows satisfying arm k and no earlier
+ * arm (`(arm j) IS NOT TRUE`), with every other restriction of the table:
+ * each row comes from exactly one child, the first arm it satisfies, so the
+ * union is the OR, without duplicates and whatever the ids.
+ *
+ * Nothing about the principal is decided when planning: the arms read the
+ * policy's InitPlans, computed at each execution as before, and an arm
+ * whose array is NULL (no shares) scans nothing.  So cached plans, cursors
+ * and every plan kind behave as with the planner's own paths.  The planner
+ * picks the path only when it costs less (not for a point lookup, nor for an
+ * ORDER BY ... LIMIT walking the primary key); only for plain reads (no
+ * result relation, no row marks: those keep EvalPlanQual's usual paths).
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "optimizer/tlist.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+
+#include "compat.h"
+#include "policy_scan.h"
+
+bool		rbac_policy_arms = true;
+
+/* More arms than the policies have: not worth a scan each. */
+#define MAX_ARMS 8
+
+/*
+ * Fewer rows than this expected: the planner's own plan reads about as much
+ * as one child would, and building the children would only cost planning
+ * time (a point lookup plans as before).
+ */
+#define MIN_ROWS 10
+
+static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
+
+static Plan *PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+					  List *tlist, List *clauses, List *custom_plans);
+static Node *CreateArmsState(CustomScan *cscan);
+static void BeginArms(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *ExecArms(CustomScanState *node);
+static void EndArms(CustomScanState *node);
+static void ReScanArms(CustomScanState *node);
+
+static const CustomPathMethods arms_path_methods = {
+	.CustomName = "ZenmlRbacPolicyArms",
+	.PlanCustomPath = PlanArms,
+};
+
+static const CustomScanMethods arms_scan_methods = {
+	.CustomName = "ZenmlRbacPolicyArms",
+	.CreateCustomScanState = CreateArmsState,
+};
+
+static const CustomExecMethods arms_exec_methods = {
+	.CustomName = "ZenmlRbacPolicyArms",
+	.BeginCustomScan = BeginArms,
+	.ExecCustomScan = ExecArms,
+	.EndCustomScan = EndArms,
+	.ReScanCustomScan = ReScanArms,
+};
+
+typedef struct ArmsState
+{
+	CustomScanState css;
+	int			nchildren;
+	int			current;		/* the child being read */
+	PlanState **children;
+} ArmsState;
+
+/* ------------------------------------------------------------------------
+ * Recognizing a policy
+ * ------------------------------------------------------------------------
+ */
+
+/* A function the policies call for their arrays: zenml_rbac.rls_*. */
+static bool
+IsPolicyFunction(Oid funcid)
+{
+	Oid			schema = get_namespace_oid("zenml_rbac", true);
+	char	   *name;
+
+	if (!OidIsValid(schema) || get_func_namespace(funcid) != schema)
+		return false;
+	name = get_func_name(funcid);
+	return name != NULL && strncmp(name, "rls_", 4) == 0;
+}
+
+/* Whether the Param is set by an InitPlan `SELECT zenml_rbac.rls_*(...)`. */
+static bool
+IsPolicyParam(PlannerInfo *root, Param *param)
+{
+	ListCell   *lc;
+
+	if (param->paramkind != PARAM_EXEC)
+		return false;
+	foreach(lc, root->init_plans)
+	{
+		SubPlan    *subplan = lfirst_node(SubPlan, lc);
+		Plan	   *plan;
+		TargetEntry *tle;
+
+		if (!list_member_int(subplan->setParam, param->paramid))
+			continue;
+		plan = planner_subplan_get_plan(root, subplan);
+		if (!IsA(plan, Result) || plan->lefttree != NULL || list_length(plan->targetlist) != 1)
+			return false;
+		tle = linitial_node(TargetEntry, plan->targetlist);
+		return IsA(tle->expr, FuncExpr) && IsPolicyFunction(((FuncExpr *) tle->expr)->funcid);
+	}
+	return false;
+}
+
+static bool
+ReadsPolicyParam(Node *node, PlannerInfo *root)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return IsPolicyParam(root, (Param *) node);
+	return expression_tree_walker(node, ReadsPolicyParam, root);
+}
+
+/*
+ * The restriction to split: an OR reading a policy's InitPlans, whose arms
+ * may each be evaluated twice (once as an arm, once negated).
+ */
+static RestrictInfo *
+PolicyOr(PlannerInfo *root, RelOptInfo *rel)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		int			narms;
+
+		if (!restriction_is_or_clause(rinfo) || rinfo->pseudoconstant)
+			continue;
+		narms = list_length(((BoolExpr *) rinfo->orclause)->args);
+		if (narms < 2 || narms > MAX_ARMS ||
+			contain_volatile_functions((Node *) rinfo->clause) ||
+			contain_subplans((Node *) rinfo->clause) ||
+			!ReadsPolicyParam((Node *) rinfo->clause, root))
+			continue;
+		return rinfo;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Planning
+ * ------------------------------------------------------------------------
+ */
+
+/* The restrictions of child `arm`: the arm, no earlier arm, the others. */
+static List *
+ArmClauses(PlannerInfo *root, RelOptInfo *rel, RestrictInfo *or_rinfo, int arm)
+{
+	Node	   *arm_node = list_nth(((BoolExpr *) or_rinfo->orclause)->args, arm);
+	List	   *clauses;
+	List	   *arm_exprs;
+	ListCell   *lc;
+
+	if (is_andclause(arm_node))
+		clauses = list_copy(((BoolExpr *) arm_node)->args);
+	else
+		clauses = list_make1(arm_node);
+	arm_exprs = get_actual_clauses(clauses);
+
+	for (int j = 0; j < arm; j++)
+	{
+		BooleanTest *not_true = makeNode(BooleanTest);
+
+		not_true->arg = (Expr *) list_nth(((BoolExpr *) or_rinfo->clause)->args, j);
+		not_true->booltesttype = IS_NOT_TRUE;
+		not_true->location = -1;
+		clauses = lappend(clauses, RbacMakeRestrictInfo(root, (Expr *) not_true,
+														or_rinfo->security_level,
+														rel->relids));
+	}
+
+	/*
+	 * Pseudoconstant restrictions stay with the parent: the planner gates the
+	 * whole scan on them once.
+	 */
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *other = lfirst_node(RestrictInfo, lc);
+
+		if (other == or_rinfo || other->pseudoconstant)
+			continue;
+		if (!predicate_implied_by(list_make1(other->clause), arm_exprs, false))
+			clauses = lappend(clauses, other);
+	}
+	return clauses;
+}
+
+/*
+ * A copy of the table's RelOptInfo restricted to one arm, with the paths the
+ * planner finds for it (a sequential scan and every index path).
+ */
+static RelOptInfo *
+ArmRel(PlannerInfo *root, RelOptInfo *rel, List *clauses)
+{
+	RelOptInfo *child = makeNode(RelOptInfo);
+	ListCell   *lc;
+
+	memcpy(child, rel, sizeof(RelOptInfo));
+	child->baserestrictinfo = clauses;
+	child->baserestrict_min_security = UINT_MAX;
+	foreach(lc, clauses)
+		child->baserestrict_min_security = Min(child->baserestrict_min_security,
+											   lfirst_node(RestrictInfo, lc)->security_level);
+	child->reltarget = copy_pathtarget(rel->reltarget);
+	child->pathlist = NIL;
+	child->partial_pathlist = NIL;
+	child->cheapest_startup_path = NULL;
+	child->cheapest_total_path = NULL;
+	child->cheapest_parameterized_paths = NIL;
+	child->cheapest_unique_path = NULL;
+	child->consider_parallel = false;
+	child->indexlist = NIL;
+	foreach(lc, rel->indexlist)
+	{
+		IndexOptInfo *index = makeNode(IndexOptInfo);
+
+		memcpy(index, lfirst(lc), sizeof(IndexOptInfo));
+		index->rel = child;
+		child->indexlist = lappend(child->indexlist, index);
+	}
+
+	check_index_predicates(root, child);
+	set_baserel_size_estimates(root, child);
+	add_path(child, create_seqscan_path(root, child, NULL, 0));
+	create_index_paths(root, child);
+	set_cheapest(child);
+	return child;
+}
+
+static void
+AddArmsPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	RestrictInfo *or_rinfo;
+	CustomPath *cpath;
+	int			narms;
+
+	/* A table read directly or as a UNION ALL member, not as an inheritance parent. */
+	if ((rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL) ||
+		rte->rtekind != RTE_RELATION ||
+		rte->relkind != RELKIND_RELATION || rte->securityQuals == NIL ||
+		rte->inh || rte->tablesample != NULL || rel->lateral_relids != NULL ||
+		rel->indexlist == NIL || rel->rows < MIN_ROWS ||
+		root->parse->commandType != CMD_SELECT || root->rowMarks != NIL)
+		return;
+	or_rinfo = PolicyOr(root, rel);
+	if (or_rinfo == NULL)
+		return;
+
+	cpath = makeNode(CustomPath);
+	cpath->path.pathtype = T_CustomScan;
+	cpath->path.parent = rel;
+	cpath->path.pathtarget = rel->reltarget;
+	cpath->path.rows = rel->rows;
+	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
+	cpath->methods = &arms_path_methods;
+
+	narms = list_length(((BoolExpr *) or_rinfo->orclause)->args);
+	for (int arm = 0; arm < narms; arm++)
+	{
+		RelOptInfo *child = ArmRel(root, rel, ArmClauses(root, rel, or_rinfo, arm));
+		Path	   *best = child->cheapest_total_path;
+
+		if (best == NULL || best->param_info != NULL)
+			return;
+		if (arm == 0)
+			cpath->path.startup_cost = best->startup_cost;
+		cpath->path.total_cost += best->total_cost;
+		RbacAddDisabledNodes(&cpath->path, best);
+		cpath->custom_paths = lappend(cpath->custom_paths, best);
+	}
+	add_path(rel, &cpath->path);
+}
+
+static void
+PolicyScanSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	if (prev_set_rel_pathlist)
+		prev_set_rel_pathlist(root, rel, rti, rte);
+	if (rbac_policy_arms)
+		AddArmsPath(root, rel, rti, rte);
+}
+
+/*
+ * The children return the table's target columns, exactly and in order;
+ * the node's own target list (which may project) is computed from them.
+ */
+static Plan *
+PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+		 List *tlist, List *clauses, List *custom_plans)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	List	   *scan_tlist = NIL;
+	ListCell   *lc;
+	int			resno = 1;
+
+	foreach(lc, rel->reltarget->exprs)
+		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) lfirst(lc), resno++, NULL, false));
+
+	/* The children enforce every restriction: nothing is left to check here. */
+	cscan->scan.plan.targetlist = tlist;
+	cscan->scan.plan.qual = NIL;
+	cscan->scan.scanrelid = 0;
+	cscan->flags = best_path->flags;
+	cscan->custom_plans = custom_plans;
+	cscan->custom_scan_tlist = scan_tlist;
+	cscan->custom_relids = bms_copy(rel->relids);
+	cscan->methods = &arms_scan_methods;
+	return &cscan->scan.plan;
+}
+
+/* ------------------------------------------------------------------------
+ * Execution: the children one after the other
+ * ------------------------------------------------------------------------
+ */
+
+static Node *
+CreateArmsState(CustomScan *cscan)
+{
+	ArmsState  *state = (ArmsState *) newNode(sizeof(ArmsState), T_CustomScanState);
+
+	state->css.methods = &arms_exec_methods;
+	return (Node *) state;
+}
+
+/* Next row of the current child, moving on when it is done. */
+static pg_attribute_always_inline TupleTableSlot *
+NextChildRow(ArmsState *state)
+{
+	while (state->current < state->nchildren)
+	{
+		TupleTableSlot *slot = ExecProcNode(state->children[state->current]);
+
+		if (!TupIsNull(slot))
+			return slot;
+		state->current++;
+	}
+	return NULL;
+}
+
+/*
+ * Without a projection the children's rows are returned as they are: one
+ * call per row between the node above and the child, as in the owner's plan.
+ */
+static TupleTableSlot *
+ExecArmsPassThrough(PlanState *pstate)
+{
+	return NextChildRow((ArmsState *) pstate);
+}
+
+static TupleTableSlot *
+ExecArms(CustomScanState *node)
+{
+	ArmsState  *state = (ArmsState *) node;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	TupleTableSlot *slot;
+
+	CHECK_FOR_INTERRUPTS();
+	slot = NextChildRow(state);
+	if (slot == NULL || node->ss.ps.ps_ProjInfo == NULL)
+		return slot;
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = slot;
+	return ExecProject(node->ss.ps.ps_ProjInfo);
+}
+
+static void
+BeginArms(CustomScanState *node, EState *estate, int eflags)
+{
+	ArmsState  *state = (ArmsState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	ListCell   *lc;
+
+	state->nchildren = list_length(cscan->custom_plans);
+	state->children = palloc(sizeof(PlanState *) * state->nchildren);
+	state->current = 0;
+	foreach(lc, cscan->custom_plans)
+	{
+		PlanState  *child = ExecInitNode((Plan *) lfirst(lc), estate, eflags);
+
+		node->custom_ps = lappend(node->custom_ps, child);
+		state->children[foreach_current_index(lc)] = child;
+	}
+
+	if (node->ss.ps.ps_ProjInfo == NULL)
+	{
+		/*
+		 * The rows come in the children's slots, of whatever kind each
+		 * child's scan uses: tell the node above not to assume one.
+		 */
+		node->ss.ps.resultopsset = true;
+		node->ss.ps.resultopsfixed = false;
+		node->ss.ps.resultops = NULL;
+		node->ss.ps.ExecProcNode = ExecArmsPassThrough;
+	}
+}
+
+static void
+EndArms(CustomScanState *node)
+{
+	ArmsState  *state = (ArmsState *) node;
+
+	for (int i = 0; i < state->nchildren; i++)
+		ExecEndNode(state->children[i]);
+}
+
+static void
+ReScanArms(CustomScanState *node)
+{
+	ArmsState  *state = (ArmsState *) node;
+
+	for (int i = 0; i < state->nchildren; i++)
+	{
+		PlanState  *child = state->children[i];
+
+		if (node->ss.ps.chgParam != NULL)
+			UpdateChangedParamSet(child, node->ss.ps.chgParam);
+		/* A child with changed parameters is rescanned by its next ExecProcNode. */
+		if (child->chgParam == NULL)
+			ExecReScan(child);
+	}
+	state->current = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Registration
+ * ------------------------------------------------------------------------
+ */
+
+void
+PolicyScanInit(void)
+{
+	DefineCustomBoolVariable("zenml_rbac.policy_arms",
+							 "Lets the planner read a protected table with one scan per arm of its SELECT policy.",
+							 "Off leaves the planner its own paths only (a BitmapOr for the policy's OR).",
+							 &rbac_policy_arms,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	RegisterCustomScanMethods(&arms_scan_methods);
+	prev_set_rel_pathlist = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = PolicyScanSetRelPathlist;
+}
+
+PG_FUNCTION_INFO_V1(rls_planner_support);
+
+/*
+ * rls_planner_support(internal) returns internal: the planner support
+ * function of the policies' array functions.  The planner calls it while it
+ * simplifies a policy's InitPlan, before it plans the table: so the library,
+ * and with it the path above, is loaded in time for a backend's first query.
+ * It answers no request.
+ */
+Datum
+rls_planner_support(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(NULL);
+}
