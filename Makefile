@@ -28,7 +28,7 @@ REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing escalat
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_fine_grained cache_statement_boundary concurrent_management lock_wait_revocation \
                  decision_freshness \
-                 rls_visibility audit_chain
+                 rls_visibility rls_cached_plan audit_chain
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac
 
 PG_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter \

@@ -54,6 +54,20 @@ END
 $$;
 SQL
 
+# A protected table large enough for the planner path that reads the policy
+# one scan per arm (src/policy_scan.c): 3,000 rows over every tenant.
+$primary->safe_psql($db, <<'SQL');
+CREATE TABLE public.bulk (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, name text NOT NULL);
+INSERT INTO public.bulk
+SELECT md5('bulk' || i)::uuid, t.ids[i % cardinality(t.ids) + 1], 'b' || i
+  FROM generate_series(0, 2999) i, (SELECT array_agg(id ORDER BY name) ids FROM zenml_rbac.tenant) t;
+CREATE INDEX bulk_tenant ON public.bulk (tenant_id);
+SET client_min_messages = warning;
+SELECT zenml_rbac.protect('public.bulk', 'model', 'tenant_id', 'id');
+GRANT SELECT ON public.bulk TO fixture_app;
+SQL
+$primary->safe_psql($db, 'VACUUM ANALYZE public.bulk');
+
 # An API key whose text we keep (the fixture's is not shown), never used yet.
 my $api_key = $primary->safe_psql($db, q{SELECT zenml_rbac.create_api_key(fxid('sa1'))});
 like($api_key, qr/^zrk_[0-9a-f]{64}$/, 'an API key for sa1');
@@ -118,6 +132,18 @@ SELECT '$_ sees ' || coalesce(string_agg(name, ',' ORDER BY name), '') FROM publ
 COMMIT;
 SQL
 
+# 4. How many rows of public.bulk each principal sees: a fresh query, and in
+# the warm session a prepared statement's generic plan, kept across every
+# change below.
+my $bulk_sql = join '', map { <<"SQL" } qw(u1 u2 u3 u4 u5 u6 u7 u8 sa1);
+BEGIN;
+SET LOCAL ROLE fixture_app;
+SELECT public.try_principal(public.fxid('$_')) AS tried \\gset
+SELECT '$_ bulk ' || count(*) FROM public.bulk;
+COMMIT;
+SQL
+(my $bulk_prepared_sql = $bulk_sql) =~ s/SELECT '(\w+) bulk ' \|\| count\(\*\) FROM public.bulk;/EXECUTE bulk_count \\gset\nSELECT '$1 bulk ' || :'count';/g;
+
 # The state as fresh connections to $node see it.
 sub fresh_state
 {
@@ -125,6 +151,7 @@ sub fresh_state
 	return {
 		probes => $node->safe_psql($db, $probe_sql),
 		rls => $node->safe_psql($db, $rls_sql),
+		bulk => $node->safe_psql($db, $bulk_sql),
 		sweep => decisions($node, $db),
 	};
 }
@@ -134,6 +161,11 @@ sub fresh_state
 my $warm = $standby->background_psql($db, on_error_stop => 0);
 $warm->set_query_timer_restart;
 my $warm_pid = $warm->query_safe('SELECT pg_backend_pid()');
+$warm->query_safe(
+	'SET ROLE fixture_app; SET plan_cache_mode = force_generic_plan; '
+	  . 'PREPARE bulk_count AS SELECT count(*) FROM public.bulk; RESET ROLE');
+like($warm->query_safe('BEGIN; SET LOCAL ROLE fixture_app; EXPLAIN (COSTS OFF) EXECUTE bulk_count; COMMIT'),
+	qr/Custom Scan \(ZenmlRbacPolicyArms\)/, 'the warm session\'s cached plan reads the policy one scan per arm');
 
 # A second one holds a REPEATABLE READ transaction open across each change:
 # checks follow the latest committed catalog, not the transaction snapshot,
@@ -146,6 +178,7 @@ sub warm_state
 	return {
 		probes => $warm->query_safe($probe_sql),
 		rls => $warm->query_safe($rls_sql),
+		bulk => $warm->query_safe($bulk_prepared_sql),
 		sweep => $warm->query_safe($sweep_sql),
 	};
 }
@@ -155,7 +188,7 @@ sub same_state
 {
 	my ($got, $want, $name) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	for my $part (qw(probes rls sweep))
+	for my $part (qw(probes rls bulk sweep))
 	{
 		is($got->{$part}, $want->{$part}, "$name: $part");
 	}
@@ -215,9 +248,14 @@ my @steps = (
 	[ 'deactivate_user (u8)',
 		q{SELECT zenml_rbac.deactivate_user(fxid('u8'))},
 		{ d_u8_globex_tenant_create => 'false', d_u8_main_model_create => 'false' } ],
-	[ 'share_resource (main-2 update to u2)',
+	[ 'share_resource (main-2 update to u2, a bulk row read to u4)',
 		q{SELECT zenml_rbac.share_resource(fxid('main'), 'model/' || m.id, fxid('u2'), ARRAY['update'])
-		    FROM public.models m WHERE m.name = 'main-2'},
+		    FROM public.models m WHERE m.name = 'main-2';
+		  SELECT zenml_rbac.share_resource(b.tenant_id, 'model/' || b.id, fxid('u4'), ARRAY['read'])
+		    FROM public.bulk b JOIN zenml_rbac.tenant t ON t.id = b.tenant_id
+		   WHERE t.org_id = (SELECT org_id FROM zenml_rbac.tenant WHERE id = fxid('prod'))
+		     AND NOT zenml_rbac.rbac_can(fxid('u4'), b.tenant_id, 'model', 'read')
+		   ORDER BY b.name LIMIT 1},
 		{ e_u2_main2_update => 'true' } ],
 	[ 'remove_team_member (u3 from ml)',
 		q{SELECT zenml_rbac.remove_team_member(fxid('ml'), fxid('u3'))},
@@ -261,6 +299,10 @@ for my $step (@steps)
 
 	$before = $after;
 }
+
+is($warm->query_safe(
+		q{SELECT generic_plans > 100 AND custom_plans = 0 FROM pg_prepared_statements WHERE name = 'bulk_count'}),
+	't', 'the warm session answered every change through its cached generic plan');
 
 # ---------------------------------------------------------------------
 # Fine-grained invalidation on the standby: the replayed commit names the
