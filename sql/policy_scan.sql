@@ -152,7 +152,9 @@ SELECT * FROM ps_answers(ARRAY[
     'SELECT g, (SELECT count(*) FROM ps_plain p WHERE p.name < ''n'' || g) FROM generate_series(1, 9) g',
     'SELECT id FROM ps_plain UNION ALL SELECT id FROM ps_items',
     'SELECT ctid, * FROM ps_items WHERE lower(name) <> ''x''',
-    'SELECT id FROM ps_plain ORDER BY id LIMIT 10'])
+    'SELECT id FROM ps_plain ORDER BY id LIMIT 10',
+    'SELECT p FROM ps_plain p',
+    'SELECT v.x, s.k FROM (VALUES (1), (2)) v(x) LEFT JOIN (SELECT id, ''k'' || v2.y AS k FROM ps_plain, (VALUES (3)) v2(y)) s ON s.id IS NOT NULL'])
 ORDER BY principal, query;
 COMMIT;
 
