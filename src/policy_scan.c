@@ -385,6 +385,23 @@ ExecArmsPassThrough(PlanState *pstate)
 	return NextChildRow((ArmsState *) pstate);
 }
 
+/*
+ * A read of no column (count(*), EXISTS): the children skip forming their
+ * empty rows, and the node answers each of theirs with its own empty row.
+ */
+static TupleTableSlot *
+ExecArmsNoColumns(PlanState *pstate)
+{
+	TupleTableSlot *result = pstate->ps_ResultTupleSlot;
+
+	if (NextChildRow((ArmsState *) pstate) == NULL)
+		return NULL;
+	/* the same empty row every time: stored once, unless cleared above */
+	if (TTS_EMPTY(result))
+		ExecStoreVirtualTuple(result);
+	return result;
+}
+
 static TupleTableSlot *
 ExecArms(CustomScanState *node)
 {
@@ -419,7 +436,18 @@ BeginArms(CustomScanState *node, EState *estate, int eflags)
 		state->children[foreach_current_index(lc)] = child;
 	}
 
-	if (node->ss.ps.ps_ProjInfo == NULL)
+	if (cscan->custom_scan_tlist == NIL && node->ss.ps.ps_ProjInfo == NULL)
+	{
+		/*
+		 * An index-only scan reads its projection from the state at each
+		 * row (ExecScan): without one it returns the index tuple as is.
+		 */
+		for (int i = 0; i < state->nchildren; i++)
+			if (IsA(state->children[i], IndexOnlyScanState))
+				state->children[i]->ps_ProjInfo = NULL;
+		node->ss.ps.ExecProcNode = ExecArmsNoColumns;
+	}
+	else if (node->ss.ps.ps_ProjInfo == NULL)
 	{
 		/*
 		 * The rows come in the children's slots, of whatever kind each
