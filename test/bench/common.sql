@@ -55,3 +55,22 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- Wall-clock time (ms) of one query as a PL/pgSQL EXECUTE runs it: parsing,
+-- rewriting, planning and execution, as an application that does not
+-- prepare its statements pays (the rows are fetched and discarded).  With
+-- iters > 1, the mean of that many executions in a row.  Without INTO, so
+-- parallel plans run their workers (an EXECUTE ... INTO runs them in the
+-- leader alone).
+CREATE FUNCTION bench.wall_ms(q text, iters int DEFAULT 1) RETURNS float8
+    LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+BEGIN
+    t0 := clock_timestamp();
+    FOR i IN 1 .. iters LOOP
+        EXECUTE q;
+    END LOOP;
+    RETURN extract(epoch FROM clock_timestamp() - t0)::float8 * 1000 / iters;
+END
+$$;

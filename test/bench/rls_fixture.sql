@@ -3,15 +3,21 @@
 -- policies over ordinary role tables, and a wide table for the selective case.
 -- Runs as a superuser in a fresh database after common.sql and rls_common.sql.
 -- psql variables (rls.sh sets them): rows, tenants, member, many, shares,
--- naive_rows, wide_rows, wide_tenants, filler_users.
+-- many_shares, share_tenants, naive_rows, wide_rows, wide_tenants,
+-- filler_users.
 --
 -- Principals (all org_viewer; tenant role viewer, which reads every type):
 --   alice  tenants 0 .. member-1                      (member/tenants of the rows)
 --   bob    tenants member .. member+2                 (the prepared-statement check)
 --   carol  tenants 10 .. 10+member-1, plus `shares` rows shared with her
 --          with {read}, one in each of the next `shares` tenants
+--   dave   the last `member` tenants, plus `many_shares` rows shared with him
+--          with {read}: many_shares / share_tenants rows in each of tenants
+--          0 .. share_tenants-1, spread over the heap
 --   many   tenants 0 .. many-1
 --   sel    wide tenant 0 of wide_tenants
+--   ed     editor (model:create) in tenant `extra`, which holds no rows: the
+--          inserts of rls.sh (rolled back) and the concurrent writer's go there
 -- Row i of rls.items is md5('item:i')::uuid in tenant i % tenants: every
 -- tenant's rows are spread over the whole heap, as in a table all tenants
 -- write to over time.
@@ -23,7 +29,8 @@
 SELECT format('CREATE ROLE %I NOLOGIN', r)
   FROM unnest(ARRAY['bench_rls_owner', 'bench_rls_app', 'bench_rls_bp_in', 'bench_rls_bp_any',
                     'bench_rls_bp_shares', 'bench_rls_naive_exists', 'bench_rls_naive_fn',
-                    'bench_rls_p1', 'bench_rls_p2']) r
+                    'bench_rls_bp_in_shares', 'bench_rls_naive_exists_shares', 'bench_rls_naive_fn_shares',
+                    'bench_rls_p2']) r
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) \gexec
 GRANT EXECUTE ON FUNCTION zenml_rbac.set_principal(uuid) TO bench_rls_app;
 
@@ -40,24 +47,28 @@ INSERT INTO rls.tenant
 SELECT 'main', n, zenml_rbac.create_tenant(:'org', 't' || n) FROM generate_series(0, :tenants - 1) n;
 INSERT INTO rls.tenant
 SELECT 'wide', n, zenml_rbac.create_tenant(:'org_wide', 'w' || n) FROM generate_series(0, :wide_tenants - 1) n;
+INSERT INTO rls.tenant VALUES ('extra', 0, zenml_rbac.create_tenant(:'org', 'extra'));
 
 CREATE TABLE rls.principal (name text PRIMARY KEY, id uuid NOT NULL);
 INSERT INTO rls.principal
-SELECT u, zenml_rbac.create_user(u) FROM unnest(ARRAY['alice', 'bob', 'carol', 'many', 'sel']) u;
+SELECT u, zenml_rbac.create_user(u) FROM unnest(ARRAY['alice', 'bob', 'carol', 'dave', 'many', 'sel', 'ed']) u;
 SELECT count(zenml_rbac.set_org_role(:'org', id, 'org_viewer')) AS org_members FROM rls.principal WHERE name <> 'sel';
 SELECT count(zenml_rbac.set_org_role(:'org_wide', id, 'org_viewer')) AS wide_members FROM rls.principal WHERE name = 'sel';
 
 SELECT count(zenml_rbac.grant_tenant_role(t.id, p.id, 'viewer')) AS tenant_roles
   FROM rls.principal p
   JOIN rls.tenant t ON (t.kind, p.name) IN (('main', 'alice'), ('main', 'bob'), ('main', 'carol'),
-                                            ('main', 'many'), ('wide', 'sel'))
+                                            ('main', 'dave'), ('main', 'many'), ('wide', 'sel'))
  WHERE CASE p.name
          WHEN 'alice' THEN t.n < :member
          WHEN 'bob'   THEN t.n BETWEEN :member AND :member + 2
          WHEN 'carol' THEN t.n BETWEEN 10 AND 10 + :member - 1
+         WHEN 'dave'  THEN t.n >= :tenants - :member
          WHEN 'many'  THEN t.n < :many
          WHEN 'sel'   THEN t.n = 0
        END;
+SELECT zenml_rbac.grant_tenant_role(t.id, p.id, 'editor') AS editor_role
+  FROM rls.principal p, rls.tenant t WHERE p.name = 'ed' AND t.kind = 'extra';
 
 -- ---------------------------------------------------------------- the protected table
 CREATE TABLE rls.items (
@@ -76,7 +87,7 @@ CREATE INDEX items_tenant ON rls.items (tenant_id);
 SET client_min_messages = warning;   -- protect()'s notice: the owner bypasses the policies
 SELECT zenml_rbac.protect('rls.items', 'model', 'tenant_id', 'id');   -- registers every row
 RESET client_min_messages;
-GRANT SELECT ON rls.items TO bench_rls_app;
+GRANT SELECT, INSERT ON rls.items TO bench_rls_app;   -- INSERT: the inserts of rls_point.sql
 
 -- carol's shares: the first row of each of `shares` tenants after hers
 SELECT count(zenml_rbac.share_resource(i.tenant_id, 'model/' || i.id, p.id, '{read}')) AS shares
@@ -86,6 +97,18 @@ SELECT count(zenml_rbac.share_resource(i.tenant_id, 'model/' || i.id, p.id, '{re
                       ORDER BY i.created_at LIMIT 1) i ON true
  WHERE p.name = 'carol' AND t.kind = 'main'
    AND t.n BETWEEN 10 + :member AND 10 + :member + :shares - 1;
+
+-- dave's shares: in each of the first share_tenants tenants, many_shares /
+-- share_tenants rows evenly spaced over the tenant's rows (row i is in tenant
+-- i % tenants), so over the whole heap and, the ids being md5s, over the
+-- whole primary key.
+SELECT count(zenml_rbac.share_resource(t.id, 'model/' || bench.id('item', i), p.id, '{read}')) AS many_shares
+  FROM rls.principal p,
+       rls.tenant t,
+       LATERAL (SELECT :many_shares / :share_tenants AS per, :rows / :tenants AS n) k,
+       LATERAL generate_series(0, k.per - 1) j,
+       LATERAL (SELECT t.n + :tenants::bigint * (j * (k.n / k.per)) AS i) r
+ WHERE p.name = 'dave' AND t.kind = 'main' AND t.n < :share_tenants;
 
 -- ---------------------------------------------------------------- plain-SQL role tables
 -- What an application without zenml_rbac keeps: memberships with a role name,
@@ -111,6 +134,7 @@ CREATE TABLE rls.shares (
     actions     text[] NOT NULL,
     PRIMARY KEY (user_id, tenant_id, resource_id)
 );
+CREATE INDEX ON rls.shares (user_id, resource_id);   -- "is this row shared with me?"
 INSERT INTO rls.role_perms
 SELECT r, t, a
   FROM unnest(ARRAY['admin', 'editor', 'viewer']) r,
@@ -186,22 +210,51 @@ CREATE POLICY bp_shares ON rls.items_sql FOR SELECT TO bench_rls_bp_shares USING
                    WHERE s.user_id = (SELECT current_setting('app.user_id')::uuid)
                      AND 'read' = ANY (s.actions))::uuid[]));
 
+-- The same two with a shares arm (what zenml_rbac's policy decides): a second
+-- hashed SubPlan ...
+CREATE POLICY bp_in_shares ON rls.items_sql FOR SELECT TO bench_rls_bp_in_shares USING (
+    tenant_id IN (SELECT m.tenant_id FROM rls.memberships m JOIN rls.role_perms p ON p.role = m.role
+                   WHERE m.user_id = (SELECT current_setting('app.user_id')::uuid)
+                     AND p.resource_type = 'model' AND p.action = 'read')
+    OR id IN (SELECT s.resource_id FROM rls.shares s
+               WHERE s.user_id = (SELECT current_setting('app.user_id')::uuid) AND 'read' = ANY (s.actions)));
+
 -- Plain SQL, naive: a correlated EXISTS inline (PostgreSQL turns it into a
 -- hashed SubPlan, so it is not per row) ...
 CREATE POLICY naive_exists ON rls.items_sql FOR SELECT TO bench_rls_naive_exists USING (
     EXISTS (SELECT 1 FROM rls.memberships m JOIN rls.role_perms p ON p.role = m.role
              WHERE m.user_id = current_setting('app.user_id')::uuid AND m.tenant_id = items_sql.tenant_id
                AND p.resource_type = 'model' AND p.action = 'read'));
+CREATE POLICY naive_exists_shares ON rls.items_sql FOR SELECT TO bench_rls_naive_exists_shares USING (
+    EXISTS (SELECT 1 FROM rls.memberships m JOIN rls.role_perms p ON p.role = m.role
+             WHERE m.user_id = current_setting('app.user_id')::uuid AND m.tenant_id = items_sql.tenant_id
+               AND p.resource_type = 'model' AND p.action = 'read')
+    OR EXISTS (SELECT 1 FROM rls.shares s
+                WHERE s.user_id = current_setting('app.user_id')::uuid AND s.resource_id = items_sql.id
+                  AND 'read' = ANY (s.actions)));
 -- ... and the usual helper function: the same EXISTS, run for every row
--- (a SQL function whose body has a sub-query is not inlined).
+-- (a SQL function whose body has a sub-query is not inlined).  On the
+-- small copy for count(*), on the full one for the page (ORDER BY id LIMIT).
 CREATE FUNCTION rls.has_permission(tenant uuid, resource_type text, action text) RETURNS boolean
     LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM rls.memberships m JOIN rls.role_perms p ON p.role = m.role
                     WHERE m.user_id = current_setting('app.user_id')::uuid AND m.tenant_id = tenant
                       AND p.resource_type = has_permission.resource_type AND p.action = has_permission.action)
 $$;
-CREATE POLICY naive_fn ON rls.items_naive FOR SELECT TO bench_rls_naive_fn USING (
-    rls.has_permission(tenant_id, 'model', 'read'));
+CREATE FUNCTION rls.has_access(tenant uuid, resource uuid, resource_type text, action text) RETURNS boolean
+    LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM rls.memberships m JOIN rls.role_perms p ON p.role = m.role
+                    WHERE m.user_id = current_setting('app.user_id')::uuid AND m.tenant_id = tenant
+                      AND p.resource_type = has_access.resource_type AND p.action = has_access.action)
+        OR EXISTS (SELECT 1 FROM rls.shares s
+                    WHERE s.user_id = current_setting('app.user_id')::uuid AND s.resource_id = resource
+                      AND has_access.action = ANY (s.actions))
+$$;
+SELECT format('CREATE POLICY naive_fn ON %s FOR SELECT TO bench_rls_naive_fn USING ('
+              'rls.has_permission(tenant_id, ''model'', ''read''))', t),
+       format('CREATE POLICY naive_fn_shares ON %s FOR SELECT TO bench_rls_naive_fn_shares USING ('
+              'rls.has_access(tenant_id, id, ''model'', ''read''))', t)
+  FROM unnest(ARRAY['rls.items_naive', 'rls.items_sql']) t \gexec
 
 -- zenml_rbac's own SELECT policy, copied verbatim from the protected table
 -- onto the (tenant_id, id) copy.
@@ -209,16 +262,22 @@ SELECT format('CREATE POLICY zenml_rbac_select ON rls.items_cov FOR SELECT TO be
               pg_get_expr(polqual, polrelid))
   FROM pg_policy WHERE polrelid = 'rls.items'::regclass AND polname = 'zenml_rbac_select' \gexec
 
+-- The SELECT policy protect() generated before this release ("v0.2"), over
+-- the same functions, on the plain copy for the application role itself
+-- (the only policy of that role there), so the same principal reads it.
+-- Timed with zenml_rbac.policy_arms off, as the 0.2 library planned it.
+CREATE FUNCTION bench.rls_v02_policy(tbl text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT format($p$CREATE POLICY v02 ON %s FOR SELECT TO bench_rls_app USING (
+    ((tenant_id = ANY ((SELECT zenml_rbac.rls_tenants('model','read'))::uuid[])
+      OR id = ANY ((SELECT zenml_rbac.rls_instances('model','read'))::uuid[]))
+     AND ((SELECT zenml_rbac.rls_instances('model','read')) IS NULL
+          OR tenant_id = ANY ((SELECT zenml_rbac.rls_tenants('model','read'))::uuid[])
+          OR zenml_rbac.rls_instance_match(tenant_id, id, (SELECT zenml_rbac.rls_instances('model','read'))))))$p$, tbl)
+$$;
+SELECT bench.rls_v02_policy('rls.items_sql') \gexec
+
 -- Prototypes of other policy expressions over the same zenml_rbac functions
 -- (hand-written here; not what protect() generates).
--- P1: the arms' index conditions alone at the top (a BitmapOr needs no
--- filter), the exact instance check only when the principal has instances.
-CREATE POLICY p1 ON rls.items_sql FOR SELECT TO bench_rls_p1 USING (
-    (tenant_id = ANY ((SELECT zenml_rbac.rls_tenants('model', 'read'))::uuid[])
-     OR id = ANY ((SELECT zenml_rbac.rls_instances('model', 'read'))::uuid[]))
-    AND ((SELECT zenml_rbac.rls_instances('model', 'read') IS NULL)
-         OR tenant_id = ANY ((SELECT zenml_rbac.rls_tenants('model', 'read'))::uuid[])
-         OR zenml_rbac.rls_instance_match(tenant_id, id, (SELECT zenml_rbac.rls_instances('model', 'read')))));
 -- P2: one indexable tenant condition (the tenants of rls_tenants() and those
 -- of the instances), so an index on (tenant_id, id) can answer it alone.
 CREATE FUNCTION rls.instance_tenants(pairs uuid[]) RETURNS uuid[]
@@ -267,6 +326,22 @@ SELECT format('CREATE POLICY zenml_rbac_select ON rls.items_wide_cov FOR SELECT 
 SELECT format('CREATE POLICY p2 ON rls.items_wide_cov FOR SELECT TO bench_rls_p2 USING (%s)',
               pg_get_expr(polqual, polrelid))
   FROM pg_policy WHERE polrelid = 'rls.items_cov'::regclass AND polname = 'p2' \gexec
+
+-- Its plain copy (same index as rls.items_wide) with the plain-SQL policies
+-- of rls.items_sql and v0.2's (the per-row function ones aside: they would
+-- call the function on every one of its rows).
+CREATE TABLE rls.items_wide_sql (LIKE rls.items_wide);
+INSERT INTO rls.items_wide_sql SELECT * FROM rls.items_wide ORDER BY created_at;
+ALTER TABLE rls.items_wide_sql ADD PRIMARY KEY (id);
+CREATE INDEX items_wide_sql_tenant ON rls.items_wide_sql (tenant_id);
+ALTER TABLE rls.items_wide_sql OWNER TO bench_rls_owner;
+GRANT SELECT ON rls.items_wide_sql TO PUBLIC;
+ALTER TABLE rls.items_wide_sql ENABLE ROW LEVEL SECURITY;
+SELECT format('CREATE POLICY %I ON rls.items_wide_sql FOR SELECT TO %s USING (%s)', polname,
+              (SELECT string_agg(quote_ident(rolname), ', ') FROM pg_roles WHERE oid = ANY (polroles)),
+              replace(pg_get_expr(polqual, polrelid), 'items_sql.', 'items_wide_sql.'))
+  FROM pg_policy
+ WHERE polrelid = 'rls.items_sql'::regclass AND polname NOT LIKE 'naive_fn%' AND polname <> 'p2' \gexec
 
 -- Every visibility map bit set and fresh statistics, so index-only scans are
 -- possible wherever the planner wants them.

@@ -1,8 +1,10 @@
 -- Plans of the queries of one scenario of rls.sh, run by its principal:
 -- EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) of each, then for the owner's
--- query and zenml_rbac's policy the same with BUFFERS (heap and index pages
--- read).  psql variable: scenario.  Output: plan text, a '### name: what'
--- line before each plan.
+-- queries and zenml_rbac's policy (arms on and off) the same with BUFFERS
+-- (heap and index pages read).  Constant uuid arrays are shortened to their
+-- count.  psql variables: scenario, subset (`all`, or `concurrent`: only the
+-- BUFFERS plans of the count(*) queries of the concurrent series).
+-- Output: plan text, a '### kind name: what' line before each plan.
 \set ON_ERROR_STOP 1
 BEGIN;
 SELECT p.id AS pid FROM bench.rls_scenario s JOIN rls.principal p ON p.name = s.principal
@@ -11,21 +13,26 @@ SET LOCAL ROLE bench_rls_app;
 SELECT zenml_rbac.set_principal(:'pid') \g /dev/null
 RESET ROLE;
 SELECT set_config('app.user_id', :'pid', true) \g /dev/null
+CREATE TEMP TABLE plan_q ON COMMIT DROP AS
+SELECT row_number() OVER (ORDER BY kind, ord) AS i, *,
+       class IN ('owner', 'zenml') OR name = 'zenml_rbac_off' AS buffers
+  FROM bench.rls_q
+ WHERE scenario = :'scenario' AND (:'subset' = 'all' OR (concurrent AND kind = 'count'));
 SELECT line FROM (
-    SELECT q.ord, 0 AS part, '### ' || q.name || ': ' || q.what AS line, 0 AS k
-      FROM bench.rls_q q WHERE q.scenario = :'scenario'
+    SELECT q.i, 0 AS part, '### ' || q.kind || ' ' || q.name || ': ' || q.what AS line, 0 AS k
+      FROM plan_q q WHERE :'subset' = 'all'
     UNION ALL
-    SELECT q.ord, 1, e.line, e.k
-      FROM bench.rls_q q,
+    SELECT q.i, 1, e.line, e.k
+      FROM plan_q q,
            LATERAL bench.rls_explain(q.setup, q.query, 'ANALYZE, TIMING OFF, COSTS OFF') WITH ORDINALITY e(line, k)
-     WHERE q.scenario = :'scenario'
+     WHERE :'subset' = 'all'
     UNION ALL
-    SELECT 100 + q.ord, 0, '### ' || q.name || ' (BUFFERS): ' || q.what, 0
-      FROM bench.rls_q q WHERE q.scenario = :'scenario' AND q.name IN ('owner', 'zenml_rbac')
+    SELECT 1000 + q.i, 0, '### ' || q.kind || ' ' || q.name || ' (BUFFERS): ' || q.what, 0
+      FROM plan_q q WHERE q.buffers
     UNION ALL
-    SELECT 100 + q.ord, 1, e.line, e.k
-      FROM bench.rls_q q,
+    SELECT 1000 + q.i, 1, e.line, e.k
+      FROM plan_q q,
            LATERAL bench.rls_explain(q.setup, q.query, 'ANALYZE, BUFFERS, TIMING OFF, COSTS OFF') WITH ORDINALITY e(line, k)
-     WHERE q.scenario = :'scenario' AND q.name IN ('owner', 'zenml_rbac')
-) x ORDER BY ord, part, k;
+     WHERE q.buffers
+) x ORDER BY i, part, k;
 COMMIT;
