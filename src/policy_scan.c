@@ -20,9 +20,10 @@
  * policy's InitPlans, computed at each execution as before, and an arm
  * whose array is NULL (no shares) scans nothing.  So cached plans, cursors
  * and every plan kind behave as with the planner's own paths.  The planner
- * picks the path only when it costs less (not for a point lookup, nor for an
- * ORDER BY ... LIMIT walking the primary key); only for plain reads (no
- * result relation, no row marks: those keep EvalPlanQual's usual paths).
+ * picks the path only when it costs less (not for a point lookup).  It is
+ * not offered for an ORDER BY ... LIMIT an index returns in order, nor for
+ * anything but plain reads (no result relation, no row marks: those keep
+ * EvalPlanQual's usual paths).
  */
 #include "postgres.h"
 
@@ -265,6 +266,30 @@ ArmRel(PlannerInfo *root, RelOptInfo *rel, List *clauses)
 	return child;
 }
 
+/*
+ * A page -- ORDER BY ... LIMIT -- that one of the planner's paths already
+ * returns in order.  The union is unordered: it would read and sort every
+ * visible row, which pays only when few are visible, and then the
+ * planner's BitmapOr and a sort read the same rows.  Building the children
+ * would only cost planning time (a third of a 100-row page's).
+ */
+static bool
+OrderedPage(PlannerInfo *root, RelOptInfo *rel)
+{
+	ListCell   *lc;
+
+	if (root->limit_tuples < 0 || root->query_pathkeys == NIL)
+		return false;
+	foreach(lc, rel->pathlist)
+	{
+		Path	   *path = (Path *) lfirst(lc);
+
+		if (path->param_info == NULL && pathkeys_contained_in(root->query_pathkeys, path->pathkeys))
+			return true;
+	}
+	return false;
+}
+
 static void
 AddArmsPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
 {
@@ -281,7 +306,7 @@ AddArmsPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
 		root->parse->commandType != CMD_SELECT || root->rowMarks != NIL)
 		return;
 	or_rinfo = PolicyOr(root, rel);
-	if (or_rinfo == NULL)
+	if (or_rinfo == NULL || OrderedPage(root, rel))
 		return;
 
 	cpath = makeNode(CustomPath);
