@@ -158,6 +158,45 @@ SELECT * FROM ps_answers(ARRAY[
 ORDER BY principal, query;
 COMMIT;
 
+-- The same, for queries whose own select list the node computes (the
+-- planner hands the scan the query's final target after the children are
+-- planned): each result stored as it comes, with and without the path.
+RESET ROLE;
+CREATE FUNCTION ps_stored(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    arms boolean := ps_plan(query) LIKE '%ZenmlRbacPolicyArms%';
+    n bigint;
+    missing bigint;
+    extra bigint;
+BEGIN
+    EXECUTE 'CREATE TEMP TABLE ps_on AS ' || query;
+    PERFORM set_config('zenml_rbac.policy_arms', 'off', true);
+    EXECUTE 'CREATE TEMP TABLE ps_off AS ' || query;
+    PERFORM set_config('zenml_rbac.policy_arms', 'on', true);
+    SELECT count(*) INTO n FROM ps_on;
+    SELECT count(*) INTO missing FROM (TABLE ps_off EXCEPT ALL TABLE ps_on) d;
+    SELECT count(*) INTO extra FROM (TABLE ps_on EXCEPT ALL TABLE ps_off) d;
+    DROP TABLE ps_on, ps_off;
+    RETURN format('%s rows, %s%s', n, CASE WHEN arms THEN 'arms' ELSE 'own plan' END,
+                  CASE WHEN missing + extra = 0 THEN '' ELSE format(', DIFFERENT: %s missing, %s extra', missing, extra) END);
+END
+$$;
+GRANT EXECUTE ON FUNCTION ps_stored(text) TO regress_ps_app;
+GRANT CREATE ON SCHEMA public TO regress_ps_app;
+SET ROLE regress_ps_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'bea');
+SELECT q AS query, ps_stored(q) AS answer FROM unnest(ARRAY[
+    'SELECT upper(name) AS u FROM ps_plain',
+    'SELECT id::text AS i FROM ps_plain',
+    'SELECT p::text AS r FROM ps_plain p',
+    'SELECT id, tenant_id, name, upper(name) AS u FROM ps_items',
+    'SELECT ctid::text AS c, tableoid::regclass::text AS t, * FROM ps_plain',
+    'SELECT x FROM ps_plain, LATERAL (SELECT name || ''!'' AS x) l',
+    'SELECT * FROM (SELECT * FROM ps_plain ORDER BY name) s']) q;
+SELECT upper(name) AS first_names FROM ps_plain ORDER BY 1 LIMIT 3;
+COMMIT;
+
 -- With parallel workers planned at no cost: the path is not parallel, the
 -- answers stay the same whichever plan wins.
 BEGIN;
@@ -288,7 +327,8 @@ SELECT zenml_rbac._policy_planner_support(NULL::internal);
 -- clean up
 DROP VIEW ps_view;
 DROP TABLE ps_items, ps_plain, ps_tags, ps_seen, ps_who, ps_tenant;
-DROP FUNCTION ps_nodes(json), ps_plan(text), ps_answer(text), ps_answers(text[]), ps_peek(text),
+REVOKE CREATE ON SCHEMA public FROM regress_ps_app;
+DROP FUNCTION ps_nodes(json), ps_plan(text), ps_answer(text), ps_answers(text[]), ps_stored(text), ps_peek(text),
     ps_scroll(text), ps_count_plpgsql(), ps_count_sql(), ps_counts();
 SELECT zenml_rbac.delete_organization(:'org');
 DELETE FROM zenml_rbac.principal WHERE name LIKE 'ps\_%';

@@ -316,6 +316,12 @@ AddArmsPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
 	cpath->path.rows = rel->rows;
 	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	cpath->methods = &arms_path_methods;
+	/*
+	 * What the children return: the table's target now.  The planner may
+	 * later give the rel (and this path) the query's final target, which the
+	 * node then computes from these.
+	 */
+	cpath->custom_private = list_make1(list_copy(rel->reltarget->exprs));
 
 	narms = list_length(((BoolExpr *) or_rinfo->orclause)->args);
 	for (int arm = 0; arm < narms; arm++)
@@ -344,8 +350,9 @@ PolicyScanSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTbl
 }
 
 /*
- * The children return the table's target columns, exactly and in order;
- * the node's own target list (which may project) is computed from them.
+ * The children return the table's target as it was when they were planned,
+ * exactly and in order; the node's own target list (which may project, and
+ * may have been replaced since) is computed from it.
  */
 static Plan *
 PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -356,7 +363,7 @@ PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	ListCell   *lc;
 	int			resno = 1;
 
-	foreach(lc, rel->reltarget->exprs)
+	foreach(lc, (List *) linitial(best_path->custom_private))
 		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) lfirst(lc), resno++, NULL, false));
 
 	/* The children enforce every restriction: nothing is left to check here. */
@@ -439,6 +446,11 @@ ExecArms(CustomScanState *node)
 	if (slot == NULL || node->ss.ps.ps_ProjInfo == NULL)
 		return slot;
 	ResetExprContext(econtext);
+	/*
+	 * The projection was compiled for the node's own (virtual) scan slot,
+	 * which needs no deforming; a child's slot may be a heap tuple's.
+	 */
+	slot_getallattrs(slot);
 	econtext->ecxt_scantuple = slot;
 	return ExecProject(node->ss.ps.ps_ProjInfo);
 }
