@@ -305,8 +305,10 @@ AddArmsPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
 		rel->indexlist == NIL || rel->rows < MIN_ROWS ||
 		root->parse->commandType != CMD_SELECT || root->rowMarks != NIL)
 		return;
+	if (OrderedPage(root, rel))
+		return;
 	or_rinfo = PolicyOr(root, rel);
-	if (or_rinfo == NULL || OrderedPage(root, rel))
+	if (or_rinfo == NULL)
 		return;
 
 	cpath = makeNode(CustomPath);
@@ -316,12 +318,6 @@ AddArmsPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
 	cpath->path.rows = rel->rows;
 	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	cpath->methods = &arms_path_methods;
-	/*
-	 * What the children return: the table's target now.  The planner may
-	 * later give the rel (and this path) the query's final target, which the
-	 * node then computes from these.
-	 */
-	cpath->custom_private = list_make1(list_copy(rel->reltarget->exprs));
 
 	narms = list_length(((BoolExpr *) or_rinfo->orclause)->args);
 	for (int arm = 0; arm < narms; arm++)
@@ -350,9 +346,10 @@ PolicyScanSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTbl
 }
 
 /*
- * The children return the table's target as it was when they were planned,
- * exactly and in order; the node's own target list (which may project, and
- * may have been replaced since) is computed from it.
+ * The children return their own target (the table's as it was when they
+ * were planned), exactly and in order, all alike; the node's own target list
+ * -- which may project, and may be the query's final target the planner gave
+ * the rel since -- is computed from it.
  */
 static Plan *
 PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -363,7 +360,7 @@ PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	ListCell   *lc;
 	int			resno = 1;
 
-	foreach(lc, (List *) linitial(best_path->custom_private))
+	foreach(lc, ((Path *) linitial(best_path->custom_paths))->pathtarget->exprs)
 		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) lfirst(lc), resno++, NULL, false));
 
 	/* The children enforce every restriction: nothing is left to check here. */
