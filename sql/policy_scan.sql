@@ -4,7 +4,9 @@
 -- exactly what PostgreSQL's own plan of the same policy answers (the
 -- setting zenml_rbac.policy_arms off) -- across principals, shares, teams,
 -- owned rows, user conditions, leaky functions, joins, rescans, cursors,
--- cached plans, revokes and grants between executions.
+-- cached plans, revokes and grants between executions.  And a page (ORDER BY
+-- ... LIMIT, src/policy_page.c): the node holding the planner's two plans of
+-- it chooses one when it starts, by the principal's arrays.
 \set VERBOSITY terse
 
 CREATE ROLE regress_ps_app;
@@ -84,17 +86,18 @@ DECLARE
     n_off bigint;
     d_on text;
     d_off text;
-    arms boolean;
+    plan text := ps_plan(wrapped);
 BEGIN
-    arms := ps_plan(wrapped) LIKE '%ZenmlRbacPolicyArms%';
     EXECUTE wrapped INTO n_on, d_on;
     PERFORM set_config('zenml_rbac.policy_arms', 'off', true);
-    IF ps_plan(wrapped) LIKE '%ZenmlRbacPolicyArms%' THEN
-        RAISE EXCEPTION 'the path is still taken with zenml_rbac.policy_arms off';
+    IF ps_plan(wrapped) LIKE '%ZenmlRbacPolicy%' THEN
+        RAISE EXCEPTION 'a path is still taken with zenml_rbac.policy_arms off';
     END IF;
     EXECUTE wrapped INTO n_off, d_off;
     PERFORM set_config('zenml_rbac.policy_arms', 'on', true);
-    RETURN format('%s rows, %s%s', n_on, CASE WHEN arms THEN 'arms' ELSE 'own plan' END,
+    RETURN format('%s rows, %s%s', n_on,
+                  CASE WHEN plan LIKE '%ZenmlRbacPolicyPage%' THEN 'page'
+                       WHEN plan LIKE '%ZenmlRbacPolicyArms%' THEN 'arms' ELSE 'own plan' END,
                   CASE WHEN n_on = n_off AND d_on = d_off THEN ''
                        ELSE format(', DIFFERENT without: %s rows', n_off) END);
 END
@@ -123,8 +126,9 @@ GRANT EXECUTE ON FUNCTION ps_nodes(json), ps_plan(text), ps_answer(text), ps_ans
 
 -- The plans: count(*) reads the tenant arm with an index-only scan and the
 -- instances through the primary key; with an owner column a third child
--- reads the own rows.  A point lookup and a page in id order keep the
--- planner's own plan.
+-- reads the own rows.  A point lookup keeps the planner's own plan; a page
+-- in id order gets the page node over the planner's two plans of it (the
+-- primary key's order, a sort of what the BitmapOr reads).
 SET ROLE regress_ps_app;
 BEGIN;
 SELECT zenml_rbac.set_principal(:'ann');
@@ -154,7 +158,10 @@ SELECT * FROM ps_answers(ARRAY[
     'SELECT ctid, * FROM ps_items WHERE lower(name) <> ''x''',
     'SELECT id FROM ps_plain ORDER BY id LIMIT 10',
     'SELECT p FROM ps_plain p',
-    'SELECT v.x, s.k FROM (VALUES (1), (2)) v(x) LEFT JOIN (SELECT id, ''k'' || v2.y AS k FROM ps_plain, (VALUES (3)) v2(y)) s ON s.id IS NOT NULL'])
+    'SELECT v.x, s.k FROM (VALUES (1), (2)) v(x) LEFT JOIN (SELECT id, ''k'' || v2.y AS k FROM ps_plain, (VALUES (3)) v2(y)) s ON s.id IS NOT NULL',
+    'SELECT * FROM ps_items ORDER BY id DESC LIMIT 7 OFFSET 30',
+    'SELECT upper(name), id FROM ps_plain WHERE name > ''n3'' ORDER BY id LIMIT 25',
+    'SELECT g, (SELECT p.id FROM ps_plain p WHERE p.name > ''n'' || g ORDER BY p.id LIMIT 1) FROM generate_series(1, 9) g'])
 ORDER BY principal, query;
 COMMIT;
 
@@ -260,6 +267,60 @@ SELECT zenml_rbac.set_principal(:'bea');
 SELECT ps_scroll('SELECT id FROM ps_plain') AS scroll_cursor;
 COMMIT;
 
+-- A page chooses its plan when it starts, from the principal's arrays: a
+-- sort of the visible rows where few are (cid: none; own: its 50 rows), the
+-- primary key's order where more are (ann: 3 of 20 tenants; cid given one:
+-- 10 rows in about 200 read, against 400 to sort), in one cached generic
+-- plan.  Its rows are always those of the planner's own plan, and a user's
+-- function sees only visible rows.
+RESET ROLE;
+CREATE FUNCTION ps_page_read(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    plan jsonb;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) ' || query INTO plan;
+    RETURN (SELECT string_agg(r #>> '{}', ', ') FROM jsonb_path_query(plan, 'strict $.**."Page Read"') r);
+END
+$$;
+GRANT EXECUTE ON FUNCTION ps_page_read(text) TO regress_ps_app;
+SET plan_cache_mode = force_generic_plan;
+SET ROLE regress_ps_app;
+PREPARE ps_page AS SELECT * FROM ps_items ORDER BY id LIMIT 10;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'ann');
+SELECT ps_page_read('EXECUTE ps_page') AS ann_reads, ps_answer('SELECT * FROM ps_items ORDER BY id LIMIT 10') AS ann_page;
+COMMIT;
+BEGIN;
+SELECT zenml_rbac.set_principal((SELECT id FROM ps_who WHERE name = 'cid'));
+SELECT ps_page_read('EXECUTE ps_page') AS cid_reads, ps_answer('SELECT * FROM ps_items ORDER BY id LIMIT 10') AS cid_page;
+COMMIT;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'own');
+SELECT ps_page_read('EXECUTE ps_page') AS own_reads, ps_answer('SELECT * FROM ps_items ORDER BY id LIMIT 10') AS own_page;
+COMMIT;
+RESET ROLE;
+SELECT zenml_rbac.grant_tenant_role((SELECT id FROM ps_tenant WHERE n = 9), id, 'viewer') FROM ps_who WHERE name = 'cid';
+SET ROLE regress_ps_app;
+BEGIN;
+SELECT zenml_rbac.set_principal((SELECT id FROM ps_who WHERE name = 'cid'));
+SELECT ps_page_read('EXECUTE ps_page') AS cid_one_tenant_reads, ps_answer('SELECT * FROM ps_items ORDER BY id LIMIT 10') AS cid_page;
+SELECT count(*) AS cid_rows FROM ps_items;
+COMMIT;
+SELECT generic_plans >= 4 AS generic_plan_reused, custom_plans = 0 AS no_custom_plan
+  FROM pg_prepared_statements WHERE name = 'ps_page';
+DEALLOCATE ps_page;
+RESET ROLE;
+SELECT zenml_rbac.revoke_tenant_role((SELECT id FROM ps_tenant WHERE n = 9), id, 'viewer') FROM ps_who WHERE name = 'cid';
+RESET plan_cache_mode;
+SET ROLE regress_ps_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'bea');
+SELECT ps_plan('SELECT id FROM ps_plain WHERE ps_peek(name) ORDER BY id LIMIT 50') LIKE '%ZenmlRbacPolicyPage%' AS page;
+SELECT count(*) AS page_rows FROM (SELECT id FROM ps_plain WHERE ps_peek(name) ORDER BY id LIMIT 50) p;
+SELECT count(*) > 0 AS seen, count(*) FILTER (WHERE s.name NOT IN (SELECT name FROM ps_plain)) AS seen_invisible
+  FROM ps_seen s;
+ROLLBACK;
+
 -- Cached plans (generic, forced), a PL/pgSQL function's, a SQL function's
 -- and a view's answer for the principal of each execution, and follow a
 -- revoke and a share from the next statement: nothing is decided when
@@ -329,7 +390,7 @@ DROP VIEW ps_view;
 DROP TABLE ps_items, ps_plain, ps_tags, ps_seen, ps_who, ps_tenant;
 REVOKE CREATE ON SCHEMA public FROM regress_ps_app;
 DROP FUNCTION ps_nodes(json), ps_plan(text), ps_answer(text), ps_answers(text[]), ps_stored(text), ps_peek(text),
-    ps_scroll(text), ps_count_plpgsql(), ps_count_sql(), ps_counts();
+    ps_scroll(text), ps_page_read(text), ps_count_plpgsql(), ps_count_sql(), ps_counts();
 SELECT zenml_rbac.delete_organization(:'org');
 DELETE FROM zenml_rbac.principal WHERE name LIKE 'ps\_%';
 REVOKE ALL ON FUNCTION zenml_rbac.set_principal(uuid) FROM regress_ps_app;

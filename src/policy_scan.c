@@ -115,7 +115,7 @@ IsPolicyFunction(Oid funcid)
 }
 
 /* Whether the Param is set by an InitPlan `SELECT zenml_rbac.rls_*(...)`. */
-static bool
+bool
 IsPolicyParam(PlannerInfo *root, Param *param)
 {
 	ListCell   *lc;
@@ -153,7 +153,7 @@ ReadsPolicyParam(Node *node, PlannerInfo *root)
  * The restriction to split: an OR reading a policy's InitPlans, whose arms
  * may each be evaluated twice (once as an arm, once negated).
  */
-static RestrictInfo *
+RestrictInfo *
 PolicyOr(PlannerInfo *root, RelOptInfo *rel)
 {
 	ListCell   *lc;
@@ -271,7 +271,8 @@ ArmRel(PlannerInfo *root, RelOptInfo *rel, List *clauses)
  * returns in order.  The union is unordered: it would read and sort every
  * visible row, which pays only when few are visible, and then the
  * planner's BitmapOr and a sort read the same rows.  Building the children
- * would only cost planning time (a third of a 100-row page's).
+ * would only cost planning time (a third of a 100-row page's); such a page
+ * gets policy_page.c's choice between the planner's two plans instead.
  */
 static bool
 OrderedPage(PlannerInfo *root, RelOptInfo *rel)
@@ -305,11 +306,14 @@ AddArmsPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
 		rel->indexlist == NIL || rel->rows < MIN_ROWS ||
 		root->parse->commandType != CMD_SELECT || root->rowMarks != NIL)
 		return;
-	if (OrderedPage(root, rel))
-		return;
 	or_rinfo = PolicyOr(root, rel);
 	if (or_rinfo == NULL)
 		return;
+	if (OrderedPage(root, rel))
+	{
+		AddPolicyPagePath(root, rel, or_rinfo);
+		return;
+	}
 
 	cpath = makeNode(CustomPath);
 	cpath->path.pathtype = T_CustomScan;
@@ -355,6 +359,18 @@ static Plan *
 PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		 List *tlist, List *clauses, List *custom_plans)
 {
+	return &ChildrenScan(rel, best_path, tlist, custom_plans, &arms_scan_methods)->scan.plan;
+}
+
+/*
+ * The CustomScan of a node returning its children's rows (also
+ * policy_page.c's), which enforce every restriction: nothing is left to
+ * check here.
+ */
+CustomScan *
+ChildrenScan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *custom_plans,
+			 const CustomScanMethods *methods)
+{
 	CustomScan *cscan = makeNode(CustomScan);
 	List	   *scan_tlist = NIL;
 	ListCell   *lc;
@@ -363,7 +379,6 @@ PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	foreach(lc, ((Path *) linitial(best_path->custom_paths))->pathtarget->exprs)
 		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) lfirst(lc), resno++, NULL, false));
 
-	/* The children enforce every restriction: nothing is left to check here. */
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = NIL;
 	cscan->scan.scanrelid = 0;
@@ -371,8 +386,8 @@ PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_plans = custom_plans;
 	cscan->custom_scan_tlist = scan_tlist;
 	cscan->custom_relids = bms_copy(rel->relids);
-	cscan->methods = &arms_scan_methods;
-	return &cscan->scan.plan;
+	cscan->methods = methods;
+	return cscan;
 }
 
 /* ------------------------------------------------------------------------
@@ -431,25 +446,41 @@ ExecArmsNoColumns(PlanState *pstate)
 	return result;
 }
 
-static TupleTableSlot *
-ExecArms(CustomScanState *node)
+/*
+ * A child's row through the node's projection (also policy_page.c's): the
+ * projection was compiled for the node's own (virtual) scan slot, which
+ * needs no deforming; a child's slot may be a heap tuple's.
+ */
+TupleTableSlot *
+ProjectChildRow(CustomScanState *node, TupleTableSlot *slot)
 {
-	ArmsState  *state = (ArmsState *) node;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
-	TupleTableSlot *slot;
 
-	CHECK_FOR_INTERRUPTS();
-	slot = NextChildRow(state);
-	if (slot == NULL || node->ss.ps.ps_ProjInfo == NULL)
+	if (TupIsNull(slot) || node->ss.ps.ps_ProjInfo == NULL)
 		return slot;
 	ResetExprContext(econtext);
-	/*
-	 * The projection was compiled for the node's own (virtual) scan slot,
-	 * which needs no deforming; a child's slot may be a heap tuple's.
-	 */
 	slot_getallattrs(slot);
 	econtext->ecxt_scantuple = slot;
 	return ExecProject(node->ss.ps.ps_ProjInfo);
+}
+
+/*
+ * The rows come in the children's slots, of whatever kind each child's
+ * scan uses: tell the node above not to assume one.
+ */
+void
+ReturnChildSlots(CustomScanState *node)
+{
+	node->ss.ps.resultopsset = true;
+	node->ss.ps.resultopsfixed = false;
+	node->ss.ps.resultops = NULL;
+}
+
+static TupleTableSlot *
+ExecArms(CustomScanState *node)
+{
+	CHECK_FOR_INTERRUPTS();
+	return ProjectChildRow(node, NextChildRow((ArmsState *) node));
 }
 
 static void
@@ -483,13 +514,7 @@ BeginArms(CustomScanState *node, EState *estate, int eflags)
 	}
 	else if (node->ss.ps.ps_ProjInfo == NULL)
 	{
-		/*
-		 * The rows come in the children's slots, of whatever kind each
-		 * child's scan uses: tell the node above not to assume one.
-		 */
-		node->ss.ps.resultopsset = true;
-		node->ss.ps.resultopsfixed = false;
-		node->ss.ps.resultops = NULL;
+		ReturnChildSlots(node);
 		node->ss.ps.ExecProcNode = ExecArmsPassThrough;
 	}
 }
@@ -537,6 +562,7 @@ PolicyScanInit(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	RegisterCustomScanMethods(&arms_scan_methods);
+	PolicyPageInit();
 	prev_set_rel_pathlist = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = PolicyScanSetRelPathlist;
 }
