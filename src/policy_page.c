@@ -108,9 +108,9 @@ typedef struct PageState
 	CustomScanState css;
 	double		facts[N_FACTS];
 	List	   *arms;			/* per arm: list (Float selectivity, IntList paramids) */
-	PlanState  *walk;
-	PlanState  *sort;
+	int			eflags;
 	PlanState  *chosen;			/* NULL until the first row */
+	bool		chose_walk;
 } PageState;
 
 /* ------------------------------------------------------------------------
@@ -150,16 +150,19 @@ ArmFacts(PlannerInfo *root, RelOptInfo *rel, RestrictInfo *or_rinfo)
 	List	   *arms = NIL;
 	ListCell   *lc;
 
-	/* (the plain clause's arms for the walk, the walker does not enter RestrictInfos) */
-	foreach(lc, ((BoolExpr *) or_rinfo->clause)->args)
+	/*
+	 * The plain clause's arms for the walk (the walker does not enter
+	 * RestrictInfos), the RestrictInfos' for the selectivity (computed for
+	 * the OR already, and kept).
+	 */
+	foreach(lc, ((BoolExpr *) or_rinfo->orclause)->args)
 	{
-		Node	   *arm = lfirst(lc);
 		List	   *paramids = NIL;
 		void	   *args[2] = {root, &paramids};
 		Selectivity selectivity;
 
-		(void) ArrayParams(arm, args);
-		selectivity = clause_selectivity(root, arm, rel->relid, JOIN_INNER, NULL);
+		(void) ArrayParams(list_nth(((BoolExpr *) or_rinfo->clause)->args, foreach_current_index(lc)), args);
+		selectivity = clause_selectivity(root, lfirst(lc), rel->relid, JOIN_INNER, NULL);
 		arms = lappend(arms, lappend(list_make1(FloatFact(selectivity)), paramids));
 	}
 	return arms;
@@ -338,14 +341,15 @@ BeginPage(CustomScanState *node, EState *estate, int eflags)
 	foreach(lc, (List *) linitial(cscan->custom_private))
 		state->facts[foreach_current_index(lc)] = floatVal(lfirst(lc));
 	state->arms = lsecond(cscan->custom_private);
-	state->walk = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
-	state->sort = ExecInitNode(lsecond(cscan->custom_plans), estate, eflags);
-	node->custom_ps = lappend(list_make1(state->walk), state->sort);
-	/* the LIMIT above cannot tell the sort how many rows it needs: tell it here */
-	ExecSetTupleBound((int64) state->facts[FACT_LIMIT], state->sort);
+	state->eflags = eflags;
+	/* a plain EXPLAIN shows both plans; a run starts only the chosen one */
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		foreach(lc, cscan->custom_plans)
+			node->custom_ps = lappend(node->custom_ps, ExecInitNode(lfirst(lc), estate, eflags));
 	if (node->ss.ps.ps_ProjInfo == NULL)
 		ReturnChildSlots(node);
 }
+
 
 /*
  * The number of values in a policy array, computing its InitPlan now.  The
@@ -423,10 +427,11 @@ VisibleRatio(PageState *state)
 }
 
 /*
- * The walk reads rows until LIMIT have passed, so its cost grows as fewer
- * are visible, up to reading the whole index; the sort's shrinks with them.
+ * Whether to walk the index.  The walk reads rows until LIMIT have passed,
+ * so its cost grows as fewer are visible, up to reading the whole index;
+ * the sort's shrinks with them.
  */
-static PlanState *
+static bool
 Choose(PageState *state)
 {
 	double	   *f = state->facts;
@@ -436,7 +441,28 @@ Choose(PageState *state)
 		Min(1, f[FACT_LIMIT] / walk_rows);
 	double		sort = f[FACT_SORT_TOTAL] * ratio;
 
-	return sort < walk ? state->sort : state->walk;
+	return walk <= sort;
+}
+
+/*
+ * Starts the chosen plan, in the query's memory (the first row may be asked
+ * for in a per-row context, as a subquery's is).
+ */
+static void
+StartChosen(PageState *state)
+{
+	CustomScan *cscan = (CustomScan *) state->css.ss.ps.plan;
+	EState	   *estate = state->css.ss.ps.state;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+	state->chose_walk = Choose(state);
+	state->chosen = ExecInitNode(state->chose_walk ? linitial(cscan->custom_plans) :
+								 lsecond(cscan->custom_plans), estate, state->eflags);
+	state->css.custom_ps = list_make1(state->chosen);
+	/* the LIMIT above cannot tell the sort how many rows it needs: tell it here */
+	if (!state->chose_walk)
+		ExecSetTupleBound((int64) state->facts[FACT_LIMIT], state->chosen);
+	MemoryContextSwitchTo(old);
 }
 
 static TupleTableSlot *
@@ -445,33 +471,31 @@ ExecPage(CustomScanState *node)
 	PageState  *state = (PageState *) node;
 
 	if (state->chosen == NULL)
-		state->chosen = Choose(state);
+		StartChosen(state);
 	return ProjectChildRow(node, ExecProcNode(state->chosen));
 }
 
 static void
 EndPage(CustomScanState *node)
 {
-	PageState  *state = (PageState *) node;
+	ListCell   *lc;
 
-	ExecEndNode(state->walk);
-	ExecEndNode(state->sort);
+	foreach(lc, node->custom_ps)
+		ExecEndNode(lfirst(lc));
 }
 
 /* The choice stands: the arrays are the query's InitPlans, computed once. */
 static void
 ReScanPage(CustomScanState *node)
 {
-	PageState  *state = (PageState *) node;
-	PlanState  *children[2] = {state->walk, state->sort};
+	PlanState  *chosen = ((PageState *) node)->chosen;
 
-	for (int i = 0; i < 2; i++)
-	{
-		if (node->ss.ps.chgParam != NULL)
-			UpdateChangedParamSet(children[i], node->ss.ps.chgParam);
-		if (children[i]->chgParam == NULL)
-			ExecReScan(children[i]);
-	}
+	if (chosen == NULL)
+		return;
+	if (node->ss.ps.chgParam != NULL)
+		UpdateChangedParamSet(chosen, node->ss.ps.chgParam);
+	if (chosen->chgParam == NULL)
+		ExecReScan(chosen);
 }
 
 static void
@@ -480,7 +504,7 @@ ExplainPage(CustomScanState *node, List *ancestors, ExplainState *es)
 	PageState  *state = (PageState *) node;
 
 	if (state->chosen != NULL)
-		ExplainPropertyText("Page Read", state->chosen == state->walk ? "in index order" : "sorted", es);
+		ExplainPropertyText("Page Read", state->chose_walk ? "in index order" : "sorted", es);
 }
 
 void
