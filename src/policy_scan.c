@@ -21,9 +21,9 @@
  * whose array is NULL (no shares) scans nothing.  So cached plans, cursors
  * and every plan kind behave as with the planner's own paths.  The planner
  * picks the path only when it costs less (not for a point lookup).  It is
- * not offered for an ORDER BY ... LIMIT an index returns in order, nor for
- * anything but plain reads (no result relation, no row marks: those keep
- * EvalPlanQual's usual paths).
+ * not offered for anything but plain reads (no result relation, no row
+ * marks: those keep EvalPlanQual's usual paths); an ORDER BY ... LIMIT an
+ * index returns in order gets policy_page.c's node instead.
  */
 #include "postgres.h"
 
@@ -555,7 +555,7 @@ void
 PolicyScanInit(void)
 {
 	DefineCustomBoolVariable("zenml_rbac.policy_arms",
-							 "Lets the planner read a protected table with one scan per arm of its SELECT policy.",
+							 "Lets the planner read a protected table with one scan per arm of its SELECT policy, and a page of it with the plan chosen when it starts.",
 							 "Off leaves the planner its own paths only (a BitmapOr for the policy's OR).",
 							 &rbac_policy_arms,
 							 true,
