@@ -100,6 +100,7 @@ enum
 	FACT_WALK_ROWS,				/* the visible rows the planner expects */
 	FACT_SORT_TOTAL,
 	FACT_MAX_RATIO,				/* the table's rows / those visible */
+	FACT_SORT_BOUND,			/* rows the LIMIT takes for sure, or -1 */
 	N_FACTS
 };
 
@@ -243,6 +244,20 @@ SortKeysInTarget(PlannerInfo *root, RelOptInfo *rel)
 	return true;
 }
 
+/*
+ * Whether the LIMIT (and OFFSET) are constants and take that many rows:
+ * then the sort may keep only those.  limit_tuples is the planner's
+ * estimate, from a stable expression's value when planning, or for WITH
+ * TIES, which reads past it.
+ */
+static bool
+FixedLimit(Query *parse)
+{
+	return parse->limitOption == LIMIT_OPTION_COUNT &&
+		parse->limitCount != NULL && IsA(parse->limitCount, Const) &&
+		(parse->limitOffset == NULL || IsA(parse->limitOffset, Const));
+}
+
 void
 AddPolicyPagePath(PlannerInfo *root, RelOptInfo *rel, RestrictInfo *or_rinfo)
 {
@@ -301,6 +316,7 @@ AddPolicyPagePath(PlannerInfo *root, RelOptInfo *rel, RestrictInfo *or_rinfo)
 	facts[FACT_WALK_ROWS] = Max(walk->rows, 1);
 	facts[FACT_SORT_TOTAL] = sorted->total_cost;
 	facts[FACT_MAX_RATIO] = Max(rel->tuples, 1) / Max(walk->rows, 1);
+	facts[FACT_SORT_BOUND] = FixedLimit(root->parse) ? limit : -1;
 	for (int i = 0; i < N_FACTS; i++)
 		fact_list = lappend(fact_list, FloatFact(facts[i]));
 	page->custom_private = lappend(list_make1(fact_list), ArmFacts(root, rel, or_rinfo));
@@ -460,8 +476,8 @@ StartChosen(PageState *state)
 								 lsecond(cscan->custom_plans), estate, state->eflags);
 	state->css.custom_ps = list_make1(state->chosen);
 	/* the LIMIT above cannot tell the sort how many rows it needs: tell it here */
-	if (!state->chose_walk)
-		ExecSetTupleBound((int64) state->facts[FACT_LIMIT], state->chosen);
+	if (!state->chose_walk && state->facts[FACT_SORT_BOUND] >= 0)
+		ExecSetTupleBound((int64) state->facts[FACT_SORT_BOUND], state->chosen);
 	MemoryContextSwitchTo(old);
 }
 

@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/visibilitymap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
@@ -42,8 +44,10 @@
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "optimizer/tlist.h"
+#include "storage/bufmgr.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "compat.h"
 #include "policy_scan.h"
@@ -59,6 +63,9 @@ bool		rbac_policy_arms = true;
  * time (a point lookup plans as before).
  */
 #define MIN_ROWS 10
+
+/* 16 pages of visibility map at the default block size, 4 GB of heap. */
+#define MAX_COUNTED_HEAP_PAGES ((BlockNumber) 524288)
 
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
 
@@ -225,11 +232,36 @@ ArmClauses(PlannerInfo *root, RelOptInfo *rel, RestrictInfo *or_rinfo, int arm)
 }
 
 /*
+ * The fraction of the table's heap pages all-visible now.  The planner uses
+ * the last VACUUM's (pg_class.relallvisible), which a table written faster
+ * than VACUUM runs outdates within seconds, and then picks index-only scans
+ * that fetch the heap for most rows.  The arms' children are costed with the
+ * visibility map's own count: on such a table they get bitmap scans.  A map
+ * of more than MAX_COUNTED_HEAP_PAGES heap pages is not read when planning.
+ */
+static double
+AllVisibleFraction(RelOptInfo *rel, RangeTblEntry *rte)
+{
+	Relation	relation = table_open(rte->relid, NoLock);
+	BlockNumber pages = RelationGetNumberOfBlocks(relation);
+	BlockNumber all_visible;
+	double		fraction = rel->allvisfrac;
+
+	if (pages > 0 && pages <= MAX_COUNTED_HEAP_PAGES)
+	{
+		visibilitymap_count(relation, &all_visible, NULL);
+		fraction = Min(1.0, (double) all_visible / pages);
+	}
+	table_close(relation, NoLock);
+	return fraction;
+}
+
+/*
  * A copy of the table's RelOptInfo restricted to one arm, with the paths the
  * planner finds for it (a sequential scan and every index path).
  */
 static RelOptInfo *
-ArmRel(PlannerInfo *root, RelOptInfo *rel, List *clauses)
+ArmRel(PlannerInfo *root, RelOptInfo *rel, List *clauses, double allvisfrac)
 {
 	RelOptInfo *child = makeNode(RelOptInfo);
 	ListCell   *lc;
@@ -241,6 +273,7 @@ ArmRel(PlannerInfo *root, RelOptInfo *rel, List *clauses)
 		child->baserestrict_min_security = Min(child->baserestrict_min_security,
 											   lfirst_node(RestrictInfo, lc)->security_level);
 	child->reltarget = copy_pathtarget(rel->reltarget);
+	child->allvisfrac = allvisfrac;
 	child->pathlist = NIL;
 	child->partial_pathlist = NIL;
 	child->cheapest_startup_path = NULL;
@@ -296,6 +329,7 @@ AddArmsPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
 {
 	RestrictInfo *or_rinfo;
 	CustomPath *cpath;
+	double		allvisfrac;
 	int			narms;
 
 	/* A table read directly or as a UNION ALL member, not as an inheritance parent. */
@@ -323,10 +357,11 @@ AddArmsPath(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
 	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	cpath->methods = &arms_path_methods;
 
+	allvisfrac = AllVisibleFraction(rel, rte);
 	narms = list_length(((BoolExpr *) or_rinfo->orclause)->args);
 	for (int arm = 0; arm < narms; arm++)
 	{
-		RelOptInfo *child = ArmRel(root, rel, ArmClauses(root, rel, or_rinfo, arm));
+		RelOptInfo *child = ArmRel(root, rel, ArmClauses(root, rel, or_rinfo, arm), allvisfrac);
 		Path	   *best = child->cheapest_total_path;
 
 		if (best == NULL || best->param_info != NULL)
