@@ -335,6 +335,74 @@ SELECT count(*) > 0 AS seen, count(*) FILTER (WHERE s.name NOT IN (SELECT name F
   FROM ps_seen s;
 ROLLBACK;
 
+-- Where every child scans backwards (an index scan, a sort) so does the
+-- node: a cursor, SCROLL or not, reads it back without a Materialize.
+-- FETCH PRIOR after n rows (7, or past the end: back through every child)
+-- returns those rows reversed, and reading on to the end gives every
+-- visible row once.
+RESET ROLE;
+CREATE FUNCTION ps_back(query text, n int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    at_end boolean := false;
+    c refcursor;
+    r record;
+    ahead text[] := '{}';
+    back text[] := '{}';
+    again text[] := '{}';
+    visible text[];
+    plan text := '';
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) DECLARE ps_c CURSOR FOR ' || query LOOP
+        plan := plan || line;
+    END LOOP;
+    EXECUTE format('SELECT array_agg(id::text ORDER BY id::text) FROM (%s) q', query) INTO visible;
+    OPEN c FOR EXECUTE query;
+    FOR i IN 1 .. n LOOP
+        FETCH c INTO r;
+        at_end := NOT FOUND;
+        EXIT WHEN at_end;
+        ahead := ahead || r.id::text;
+    END LOOP;
+    LOOP
+        FETCH PRIOR FROM c INTO r;
+        EXIT WHEN NOT FOUND;
+        back := back || r.id::text;
+    END LOOP;
+    LOOP
+        FETCH c INTO r;
+        EXIT WHEN NOT FOUND;
+        again := again || r.id::text;
+    END LOOP;
+    CLOSE c;
+    RETURN format('%s%s: %s back %s, %s again, %s',
+                  CASE WHEN plan LIKE '%ZenmlRbacPolicyPage%' THEN 'page'
+                       WHEN plan LIKE '%ZenmlRbacPolicyArms%' THEN 'arms' ELSE 'own plan' END,
+                  CASE WHEN plan LIKE '%Materialize%' THEN ' (materialized)' ELSE '' END,
+                  cardinality(back),
+                  CASE WHEN back = ARRAY(SELECT ahead[i] FROM generate_subscripts(ahead, 1) i
+                                          ORDER BY i DESC OFFSET CASE WHEN at_end THEN 0 ELSE 1 END)
+                       THEN 'reversed' ELSE 'NOT REVERSED' END,
+                  cardinality(again),
+                  CASE WHEN (SELECT array_agg(x ORDER BY x) FROM unnest(again) x) = visible
+                       THEN 'the visible rows' ELSE 'OTHER ROWS' END);
+END
+$$;
+GRANT EXECUTE ON FUNCTION ps_back(text, int) TO regress_ps_app;
+SET ROLE regress_ps_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'bea');
+SELECT ps_back('SELECT id FROM ps_plain ORDER BY id LIMIT 12', 7) AS page_walk;
+SELECT zenml_rbac.set_principal(:'own');
+SELECT ps_back('SELECT id FROM ps_items ORDER BY id LIMIT 12', 7) AS page_sorted,
+       ps_page_read('SELECT id FROM ps_items ORDER BY id LIMIT 12') AS reads;
+SELECT zenml_rbac.set_principal(:'bea');
+SET LOCAL enable_bitmapscan = off;
+SELECT ps_back('SELECT id FROM ps_plain', 7) AS arms_index_scans,
+       ps_back('SELECT id FROM ps_plain', 100000) AS arms_from_the_end;
+SELECT ps_back('SELECT id FROM ps_plain WHERE name > ''n7''', 100000) AS arms_filtered_from_the_end;
+COMMIT;
+
 -- Cached plans (generic, forced), a PL/pgSQL function's, a SQL function's
 -- and a view's answer for the principal of each execution, and follow a
 -- revoke and a share from the next statement: nothing is decided when
@@ -434,7 +502,7 @@ DROP VIEW ps_view;
 DROP TABLE ps_items, ps_plain, ps_tags, ps_seen, ps_who, ps_tenant;
 REVOKE CREATE ON SCHEMA public FROM regress_ps_app;
 DROP FUNCTION ps_nodes(json), ps_plan(text), ps_answer(text), ps_answers(text[]), ps_stored(text), ps_peek(text),
-    ps_scroll(text), ps_page_read(text), ps_page_sized(), ps_count_plpgsql(), ps_count_sql(), ps_counts();
+    ps_scroll(text), ps_back(text, int), ps_page_read(text), ps_page_sized(), ps_count_plpgsql(), ps_count_sql(), ps_counts();
 SELECT zenml_rbac.delete_organization(:'org');
 DELETE FROM zenml_rbac.principal WHERE name LIKE 'ps\_%';
 REVOKE ALL ON FUNCTION zenml_rbac.set_principal(uuid) FROM regress_ps_app;
