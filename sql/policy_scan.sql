@@ -335,8 +335,9 @@ SELECT count(*) > 0 AS seen, count(*) FILTER (WHERE s.name NOT IN (SELECT name F
   FROM ps_seen s;
 ROLLBACK;
 
--- Where every child scans backwards (an index scan, a sort) so does the
--- node: a cursor, SCROLL or not, reads it back without a Materialize.
+-- Neither node scans backwards, even over index scans and a sort (turning
+-- around inside a deduplicated btree posting list gives wrong rows in
+-- PostgreSQL 15.20's own index scans): a SCROLL cursor gets a Materialize.
 -- FETCH PRIOR after n rows (7, or past the end: back through every child)
 -- returns those rows reversed, and reading on to the end gives every
 -- visible row once.
@@ -353,11 +354,11 @@ DECLARE
     plan text := '';
     line text;
 BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) DECLARE ps_c CURSOR FOR ' || query LOOP
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) DECLARE ps_c SCROLL CURSOR FOR ' || query LOOP
         plan := plan || line;
     END LOOP;
     EXECUTE format('SELECT array_agg(id::text ORDER BY id::text) FROM (%s) q', query) INTO visible;
-    OPEN c FOR EXECUTE query;
+    OPEN c SCROLL FOR EXECUTE query;
     FOR i IN 1 .. n LOOP
         FETCH c INTO r;
         at_end := NOT FOUND;
@@ -401,6 +402,43 @@ SET LOCAL enable_bitmapscan = off;
 SELECT ps_back('SELECT id FROM ps_plain', 7) AS arms_index_scans,
        ps_back('SELECT id FROM ps_plain', 100000) AS arms_from_the_end;
 SELECT ps_back('SELECT id FROM ps_plain WHERE name > ''n7''', 100000) AS arms_filtered_from_the_end;
+COMMIT;
+
+-- A SCROLL cursor that turns around in the middle of the tenant arm (read
+-- to the end, back 100 rows, forwards 5) returns rows 1137..1141 of its
+-- forward order (what PostgreSQL 15.20's own index scans get wrong).
+RESET ROLE;
+CREATE FUNCTION ps_turn(query text, back int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    c refcursor;
+    r record;
+    ahead text[] := '{}';
+    turned text[] := '{}';
+BEGIN
+    OPEN c SCROLL FOR EXECUTE query;
+    LOOP
+        FETCH c INTO r;
+        EXIT WHEN NOT FOUND;
+        ahead := ahead || r.id::text;
+    END LOOP;
+    EXECUTE format('MOVE BACKWARD %s FROM %I', back, c);
+    FOR i IN 1 .. 5 LOOP
+        FETCH c INTO r;
+        turned := turned || r.id::text;
+    END LOOP;
+    CLOSE c;
+    RETURN format('%s rows, %s', cardinality(ahead),
+                  CASE WHEN turned = ahead[cardinality(ahead) - back + 2 : cardinality(ahead) - back + 6]
+                       THEN 'the rows after the turn' ELSE 'OTHER ROWS' END);
+END
+$$;
+GRANT EXECUTE ON FUNCTION ps_turn(text, int) TO regress_ps_app;
+SET ROLE regress_ps_app;
+BEGIN;
+SELECT zenml_rbac.set_principal(:'bea');
+SET LOCAL enable_bitmapscan = off;
+SET LOCAL enable_seqscan = off;
+SELECT ps_turn('SELECT id FROM ps_plain', 100) AS turned_in_tenant_arm;
 COMMIT;
 
 -- Cached plans (generic, forced), a PL/pgSQL function's, a SQL function's
@@ -502,7 +540,7 @@ DROP VIEW ps_view;
 DROP TABLE ps_items, ps_plain, ps_tags, ps_seen, ps_who, ps_tenant;
 REVOKE CREATE ON SCHEMA public FROM regress_ps_app;
 DROP FUNCTION ps_nodes(json), ps_plan(text), ps_answer(text), ps_answers(text[]), ps_stored(text), ps_peek(text),
-    ps_scroll(text), ps_back(text, int), ps_page_read(text), ps_page_sized(), ps_count_plpgsql(), ps_count_sql(), ps_counts();
+    ps_scroll(text), ps_back(text, int), ps_turn(text, int), ps_page_read(text), ps_page_sized(), ps_count_plpgsql(), ps_count_sql(), ps_counts();
 SELECT zenml_rbac.delete_organization(:'org');
 DELETE FROM zenml_rbac.principal WHERE name LIKE 'ps\_%';
 REVOKE ALL ON FUNCTION zenml_rbac.set_principal(uuid) FROM regress_ps_app;

@@ -100,7 +100,6 @@ typedef struct ArmsState
 	CustomScanState css;
 	int			nchildren;
 	int			current;		/* the child being read */
-	bool		backward;		/* a cursor may read backwards */
 	PlanState **children;
 } ArmsState;
 
@@ -419,11 +418,13 @@ ChildrenScan(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *custom_p
 	cscan->scan.plan.qual = NIL;
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
-	/* backwards where every child can: a cursor then needs no Materialize */
-	cscan->flags |= CUSTOMPATH_SUPPORT_BACKWARD_SCAN;
-	foreach(lc, custom_plans)
-		if (!ExecSupportsBackwardScan(lfirst(lc)))
-			cscan->flags &= ~CUSTOMPATH_SUPPORT_BACKWARD_SCAN;
+	/*
+	 * Not backwards, even where the children could: PostgreSQL 15.20's btree
+	 * scans return wrong rows when a cursor turns around inside a
+	 * deduplicated posting list, which the tenant index is full of, while
+	 * the planner's own plans of the policy (bitmap or sequential scans)
+	 * do not.  A SCROLL cursor gets a Materialize.
+	 */
 	cscan->custom_plans = custom_plans;
 	cscan->custom_scan_tlist = scan_tlist;
 	cscan->custom_relids = bms_copy(rel->relids);
@@ -445,34 +446,10 @@ CreateArmsState(CustomScan *cscan)
 	return (Node *) state;
 }
 
-/*
- * Backwards (a cursor's FETCH BACKWARD): the current child's prior row,
- * moving back to the end of the child before it; from past the last child,
- * the last one's last row.
- */
-static TupleTableSlot *
-PriorChildRow(ArmsState *state)
-{
-	if (state->current >= state->nchildren)
-		state->current = state->nchildren - 1;
-	for (;;)
-	{
-		TupleTableSlot *slot = ExecProcNode(state->children[state->current]);
-
-		if (!TupIsNull(slot))
-			return slot;
-		if (state->current == 0)
-			return NULL;
-		state->current--;
-	}
-}
-
 /* Next row of the current child, moving on when it is done. */
 static pg_attribute_always_inline TupleTableSlot *
 NextChildRow(ArmsState *state)
 {
-	if (unlikely(state->backward) && ScanDirectionIsBackward(state->css.ss.ps.state->es_direction))
-		return PriorChildRow(state);
 	while (state->current < state->nchildren)
 	{
 		TupleTableSlot *slot = ExecProcNode(state->children[state->current]);
@@ -558,7 +535,6 @@ BeginArms(CustomScanState *node, EState *estate, int eflags)
 	state->nchildren = list_length(cscan->custom_plans);
 	state->children = palloc(sizeof(PlanState *) * state->nchildren);
 	state->current = 0;
-	state->backward = (eflags & EXEC_FLAG_BACKWARD) != 0;
 	foreach(lc, cscan->custom_plans)
 	{
 		PlanState  *child = ExecInitNode((Plan *) lfirst(lc), estate, eflags);
