@@ -52,11 +52,10 @@
 #include "utils/xid8.h"
 
 #include "audit.h"
+#include "audit_hash.h"
 #include "catalog.h"
 #include "identity.h"
-
-bool		rbac_log_denials = false;
-int			rbac_log_denials_per_statement = 100;
+#include "log_value.h"
 
 /* The columns of zenml_rbac.audit_log, in table (and hash) order. */
 enum
@@ -117,40 +116,9 @@ static void FlushPending(void);
 static bool internal_write = false;
 
 /* ------------------------------------------------------------------------
- * Hashing
+ * Hashing (the encoding: audit_hash.c)
  * ------------------------------------------------------------------------
  */
-
-static void
-HashBytes(pg_cryptohash_ctx *ctx, const void *data, uint32 len)
-{
-	uint8		header[5];
-
-	header[0] = 1;
-	header[1] = (len >> 24) & 0xFF;
-	header[2] = (len >> 16) & 0xFF;
-	header[3] = (len >> 8) & 0xFF;
-	header[4] = len & 0xFF;
-	if (pg_cryptohash_update(ctx, header, sizeof(header)) < 0 ||
-		pg_cryptohash_update(ctx, data, len) < 0)
-		elog(ERROR, "could not update SHA-256 context: %s", pg_cryptohash_error(ctx));
-}
-
-static void
-HashInt64(pg_cryptohash_ctx *ctx, uint64 v)
-{
-	uint8		buf[8];
-
-	for (int i = 0; i < 8; i++)
-		buf[i] = (v >> (56 - 8 * i)) & 0xFF;
-	HashBytes(ctx, buf, sizeof(buf));
-}
-
-static void
-HashCString(pg_cryptohash_ctx *ctx, const char *s)
-{
-	HashBytes(ctx, s, strlen(s));
-}
 
 /*
  * SHA-256 over an event's columns before its hash, each as a presence byte
@@ -170,10 +138,7 @@ HashEvent(const Datum *values, const bool *nulls, uint8 *out)
 	{
 		if (nulls[c])
 		{
-			uint8		absent = 0;
-
-			if (pg_cryptohash_update(ctx, &absent, 1) < 0)
-				elog(ERROR, "could not update SHA-256 context: %s", pg_cryptohash_error(ctx));
+			HashAbsent(ctx);
 			continue;
 		}
 		switch (event_types[c])
@@ -875,7 +840,7 @@ VerifyChain(Verdict *v, Datum chain, int64 anchor_seq, bytea *anchor_hash)
 	Portal		portal;
 	int64		expect = anchor_seq + 1;
 	uint8		prev[HASH_LEN];
-	char	   *chain_text = DatumGetCString(DirectFunctionCall1(uuid_out, chain));
+	char	   *chain_text = UuidText(DatumGetUUIDP(chain));
 
 	if (VARSIZE_ANY_EXHDR(anchor_hash) != HASH_LEN)
 	{
@@ -1085,7 +1050,7 @@ purge_audit_log(PG_FUNCTION_ARGS)
 				if (SPI_execute_with_args("DELETE FROM zenml_rbac.audit_log WHERE chain = $1 AND seq <= $2",
 										  2, types, args, NULL, false, 0) != SPI_OK_DELETE)
 					elog(ERROR, "zenml_rbac: could not purge audit events");
-				cut_chain[i] = DatumGetCString(DirectFunctionCall1(uuid_out, chain));
+				cut_chain[i] = UuidText(DatumGetUUIDP(chain));
 				cut_removed[i] = (int64) SPI_processed;
 				removed_total += cut_removed[i];
 				if (SPI_execute_with_args("UPDATE zenml_rbac.audit_chain SET anchor_seq = $2, anchor_hash = $3 WHERE id = $1",
@@ -1157,155 +1122,4 @@ audit_head(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(head.seq);
 	values[2] = ByteaDatum(head.hash, HASH_LEN);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
-}
-
-/* ------------------------------------------------------------------------
- * Denied checks in the server log
- * ------------------------------------------------------------------------
- */
-
-/* Bytes of each value, and of the statement, a denial line shows at most. */
-#define LOG_VALUE_MAX 256
-#define LOG_STATEMENT_MAX 1024
-
-/*
- * A value of the denial line: "-" when absent, else in double quotes with
- * backslash, quote and control characters escaped -- so a value (any role
- * may pass text to rbac_can) can neither end its field nor start a line.
- * At most max bytes of it are written, cut before a UTF-8 continuation
- * byte; a cut value is followed by "..." after its closing quote, so one
- * statement of many denied checks on large arguments cannot flood the log.
- */
-static void
-AppendLogValue(StringInfo buf, const char *key, const char *value, size_t max)
-{
-	size_t		len;
-	size_t		keep;
-
-	appendStringInfo(buf, " %s=", key);
-	if (value == NULL)
-	{
-		appendStringInfoChar(buf, '-');
-		return;
-	}
-	len = strlen(value);
-	keep = len;
-	if (len > max)
-	{
-		keep = max;
-		/* a UTF-8 character is at most 4 bytes: back up at most 3 */
-		while (keep > 0 && max - keep < 3 && ((unsigned char) value[keep] & 0xC0) == 0x80)
-			keep--;
-	}
-	appendStringInfoChar(buf, '"');
-	for (const unsigned char *c = (const unsigned char *) value;
-		 c < (const unsigned char *) value + keep; c++)
-	{
-		switch (*c)
-		{
-			case '"':
-				appendStringInfoString(buf, "\\\"");
-				break;
-			case '\\':
-				appendStringInfoString(buf, "\\\\");
-				break;
-			case '\n':
-				appendStringInfoString(buf, "\\n");
-				break;
-			case '\r':
-				appendStringInfoString(buf, "\\r");
-				break;
-			case '\t':
-				appendStringInfoString(buf, "\\t");
-				break;
-			default:
-				if (*c < 0x20 || *c == 0x7F)
-					appendStringInfo(buf, "\\x%02x", *c);
-				else
-					appendStringInfoChar(buf, (char) *c);
-		}
-	}
-	appendStringInfoChar(buf, '"');
-	if (keep < len)
-		appendStringInfoString(buf, "...");
-}
-
-/* One LOG line, without STATEMENT or CONTEXT: the fields say what counts, and a statement may carry a token. */
-static void
-EmitDenial(StringInfo buf)
-{
-	static uint64 statement = 0;
-	static int	lines = 0;
-
-	/*
-	 * At most zenml_rbac.log_denials_per_statement lines per top-level
-	 * statement (a function's or DO block's loop is inside one), then one
-	 * saying the rest go unlogged: any role may ask rbac_can() millions of
-	 * times in one statement.
-	 */
-	if (statement != rbac_statement_counter)
-	{
-		statement = rbac_statement_counter;
-		lines = 0;
-	}
-	if (rbac_log_denials_per_statement > 0 && lines >= rbac_log_denials_per_statement)
-	{
-		if (lines++ == rbac_log_denials_per_statement)
-			ereport(LOG,
-					(errmsg("zenml_rbac: more than %d denials in this statement; the rest are not logged",
-							rbac_log_denials_per_statement),
-					 errhidestmt(true),
-					 errhidecontext(true)));
-		pfree(buf->data);
-		return;
-	}
-	lines++;
-	ereport(LOG,
-			(errmsg("zenml_rbac denied: %s", buf->data),
-			 errhidestmt(true),
-			 errhidecontext(true)));
-	pfree(buf->data);
-}
-
-/*
- * One LOG line per denial, when zenml_rbac.log_denials is on:
- *   zenml_rbac denied: check=<c> principal="<p>" tenant="<t>" resource="<r>" action="<a>" statement="<s>"
- * Values as given, quoted and escaped (AppendLogValue); "-" when absent.
- * Only denials get here: allowed checks never test the setting.
- */
-void
-AuditLogDenial(const char *check, const char *principal, const char *tenant,
-			   const char *resource, const char *action)
-{
-	StringInfoData buf;
-
-	if (!rbac_log_denials)
-		return;
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "check=%s", check);
-	AppendLogValue(&buf, "principal", principal, LOG_VALUE_MAX);
-	AppendLogValue(&buf, "tenant", tenant, LOG_VALUE_MAX);
-	AppendLogValue(&buf, "resource", resource, LOG_VALUE_MAX);
-	AppendLogValue(&buf, "action", action, LOG_VALUE_MAX);
-	AppendLogValue(&buf, "statement", debug_query_string, LOG_STATEMENT_MAX);
-	EmitDenial(&buf);
-}
-
-/*
- * Never the statement: it would carry the token, a credential until it
- * expires.
- */
-void
-AuditLogTokenRefusal(const char *reason, const char *issuer, const char *subject)
-{
-	StringInfoData buf;
-
-	if (!rbac_log_denials)
-		return;
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "check=jwt");
-	AppendLogValue(&buf, "reason", reason, LOG_VALUE_MAX);
-	AppendLogValue(&buf, "issuer", issuer, LOG_VALUE_MAX);
-	AppendLogValue(&buf, "subject", subject, LOG_VALUE_MAX);
-	EmitDenial(&buf);
 }

@@ -61,16 +61,12 @@
 #include "catalog.h"
 #include "compat.h"
 #include "invalidation.h"
-
-#define RBAC_SCHEMA "zenml_rbac"
+#include "statement_snapshot.h"
 
 /* Predefined tenant roles have fixed ids (see src/sql/catalog.sql). */
 #define PREDEFINED_ADMIN  1
 #define PREDEFINED_EDITOR 2
 #define PREDEFINED_VIEWER 3
-
-/* Custom roles may not chain deeper than this (cycles are refused anyway). */
-#define MAX_ROLE_DEPTH 64
 
 /* Longest name the name cache keeps; longer names are looked up each time. */
 #define NAME_KEY_LEN 520
@@ -147,22 +143,15 @@ static uint64 built_resource_resets = 0;
 static bool loaded_with_old_snapshot = false;
 static bool resources_loaded_with_old_snapshot = false;
 
-/* Top-level statements, counted by the ExecutorStart hook (zenml_rbac.c). */
-uint64		rbac_statement_counter = 0;
+/* Counts top-level statements (CatalogStatementStart, CatalogUtilityStatement). */
+static uint64 statement_counter = 0;
+
+/* zenml_rbac.resource_cache_entries and zenml_rbac.principal_cache_entries */
+static int	resource_cache_entries = 100000;
+static int	principal_cache_entries = 20000;
 static uint64 seen_statement = 0;
 static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
 
-/*
- * The snapshot of the current statement's loads, taken when the statement
- * starts, right after accepting invalidations; with the invalidation
- * generations it has seen.  NULL when there is none (parallel mode).
- */
-static Snapshot statement_snapshot = NULL;
-static uint64 snapshot_statement = 0;
-static LocalTransactionId snapshot_lxid = InvalidLocalTransactionId;
-static uint64 snapshot_resets = 0;	/* InvalFullResets() at the snapshot */
-static uint64 snapshot_resource_resets = 0;	/* InvalResourceResets() at the snapshot */
-static uint64 snapshot_sequence = 0;	/* invalidation sequence at the snapshot */
 
 /* Loads begun and not finished: one interrupted by an error left partial entries. */
 static int	loads_in_progress = 0;
@@ -173,8 +162,6 @@ static bool recheck_next_statement = false;
 /* Entries loaded since the backend started: what tests and benchmarks watch. */
 static uint64 loads = 0;
 
-/* Inside a catalog load: its own queries are not statements. */
-static int	catalog_access_depth = 0;
 
 /* Set when a cache holds more entries than its setting allows. */
 static bool principals_over_capacity = false;
@@ -277,7 +264,7 @@ ResetAllCaches(void)
 	cache_epoch++;
 	principals_over_capacity = false;
 	MemoryContextReset(CacheContext);
-	InvalForgetAll(snapshot_sequence);
+	InvalForgetAll(StatementSnapshotSequence());
 	type_hash = CreateHash("zenml_rbac types", NAMEDATALEN, sizeof(TypeEntry),
 						   CacheContext, true);
 	types_by_index = NULL;
@@ -296,139 +283,57 @@ ResetAllCaches(void)
 	ResetResourceCache();
 }
 
-/* Registered on the top transaction; released at every statement boundary. */
-void
-CatalogReleaseStatementSnapshot(void)
-{
-	if (statement_snapshot != NULL)
-	{
-		UnregisterSnapshotFromOwner(statement_snapshot, TopTransactionResourceOwner);
-		statement_snapshot = NULL;
-	}
-}
 
 /* At transaction end: release the snapshot, forget an interrupted load. */
 void
 CatalogAtTransactionEnd(void)
 {
-	CatalogReleaseStatementSnapshot();
-	catalog_access_depth = 0;
+	StatementSnapshotRelease();
+	CatalogAccessReset();
 }
 
-/*
- * What the previous statement's snapshot saw running: xmax and the running
- * transactions (see WaitForPendingCommits).
- */
-static TransactionId seen_xmax = InvalidTransactionId;
-static TransactionId *seen_xip = NULL;
-static uint32 seen_xcnt = 0;
-
-/* Beyond this many transactions completed since, a full reset is cheaper. */
-#define PENDING_CHECK_MAX 100000
-
-/* Waits, if xid completed in snap but still holds its lock (see below). */
-static void
-WaitIfPending(TransactionId xid, Snapshot snap)
-{
-	if (!XidInMVCCSnapshot(xid, snap) && !TransactionIdIsCurrentTransactionId(xid) &&
-		!RbacConditionalXactLockTableWait(xid))
-		XactLockTableWait(xid, NULL, NULL, XLTW_None);
-}
-
-/*
- * PostgreSQL makes a commit visible to snapshots before it sends its
- * invalidations, and releases the transaction's lock only after sending
- * them.  A snapshot may thus see a catalog change whose invalidation has not
- * arrived: trusting cached entries then would mix them with rows loaded
- * after the change.  So the transactions the snapshot sees completed that
- * the previous one saw running or not yet begun are waited for, if they
- * still hold their lock: when it is released, their invalidations are in
- * the queue.  There are none on a hot standby, whose replay sends the
- * invalidations of a commit just after making it visible (a gap the
- * README lists).  Returns false, waiting for none, when there are too many
- * to look at.
- */
-static bool
-WaitForPendingCommits(Snapshot snap)
-{
-	if (!TransactionIdIsValid(seen_xmax) || RecoveryInProgress())
-		return true;
-	if ((uint32) (snap->xmax - seen_xmax) > PENDING_CHECK_MAX)
-		return false;
-	for (uint32 i = 0; i < seen_xcnt; i++)
-		WaitIfPending(seen_xip[i], snap);
-	for (TransactionId xid = seen_xmax; TransactionIdPrecedes(xid, snap->xmax);)
-	{
-		WaitIfPending(xid, snap);
-		TransactionIdAdvance(xid);
-	}
-	return true;
-}
-
-static void
-RememberSnapshot(Snapshot snap)
-{
-	if (seen_xip == NULL)
-		seen_xip = MemoryContextAlloc(TopMemoryContext,
-									  sizeof(TransactionId) * GetMaxSnapshotXidCount());
-	seen_xmax = snap->xmax;
-	seen_xcnt = snap->xcnt;
-	memcpy(seen_xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
-}
-
-/*
- * Accept the invalidations committed so far, then take the snapshot every
- * load of this statement will use: no entry can be older than an
- * invalidation already consumed.  The snapshot may also see commits whose
- * invalidations were not read yet (sent after this backend last looked, or
- * not even sent: WaitForPendingCommits): wait for those to be sent, accept again,
- * and take a second snapshot; if no transaction completed in between, every
- * commit it sees has had its invalidations read.  Else start over; after a
- * few tries, or after too many commits to look at, reset everything (the
- * entries are then all loaded from the new snapshot).
- */
+/* The statement's snapshot (statement_snapshot.c); a reset if it cannot be trusted. */
 static void
 BeginStatement(void)
 {
-	Snapshot	snap = NULL;
+	if (!StatementSnapshotTake(statement_counter))
+		local_resets++;
+}
 
-	CatalogReleaseStatementSnapshot();
-	snapshot_statement = rbac_statement_counter;
-	snapshot_lxid = RbacMyLocalXid();
-	AcceptInvalidationMessages();
-	if (IsInParallelMode())
-		return;					/* no new snapshot may be taken; see RunQuery */
-	for (int attempt = 0;; attempt++)
-	{
-		uint64		completions;
-		bool		waited;
 
-		snap = GetLatestSnapshot();
-		completions = snap->snapXactCompletionCount;
-		waited = WaitForPendingCommits(snap);
-		AcceptInvalidationMessages();
-		/* while changes may go unseen (a trigger disabled), keep nothing */
-		if (!InvalTracking())
-			local_resets++;
-		snapshot_resets = InvalFullResets();
-		snapshot_resource_resets = InvalResourceResets();
-		snapshot_sequence = InvalSequence();
-		snap = GetLatestSnapshot();
-		if (!waited)
-		{
-			local_resets++;
-			break;
-		}
-		if (snap->snapXactCompletionCount == completions)
-			break;
-		if (attempt == 2)
-		{
-			local_resets++;
-			break;
-		}
-	}
-	statement_snapshot = RegisterSnapshotOnOwner(snap, TopTransactionResourceOwner);
-	RememberSnapshot(statement_snapshot);
+
+
+
+
+void
+CatalogInit(void)
+{
+	DefineCustomIntVariable("zenml_rbac.resource_cache_entries",
+							"Resource instances kept in a backend's decision cache before it is emptied.",
+							"0 means no limit.",
+							&resource_cache_entries,
+							100000, 0, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("zenml_rbac.principal_cache_entries",
+							"Principals and names kept in a backend's decision cache before it is emptied.",
+							"About 2 kB each; 0 means no limit.",
+							&principal_cache_entries,
+							20000, 0, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+}
+
+uint64
+CatalogStatementNumber(void)
+{
+	return statement_counter;
+}
+
+void
+CatalogUtilityStatement(void)
+{
+	statement_counter++;
 }
 
 /*
@@ -439,7 +344,8 @@ BeginStatement(void)
 void
 CatalogStatementStart(void)
 {
-	if (CacheContext != NULL && catalog_access_depth == 0)
+	statement_counter++;
+	if (CacheContext != NULL && CatalogAccessDepth() == 0)
 		BeginStatement();
 }
 
@@ -462,13 +368,16 @@ CatalogEnsureFresh(void)
 	 * statement may take no new lock and so never look -- so a change
 	 * committed elsewhere is seen from our next statement on.
 	 */
-	if (RbacMyLocalXid() != seen_lxid || rbac_statement_counter != seen_statement)
+	if (RbacMyLocalXid() != seen_lxid || statement_counter != seen_statement)
 	{
-		if (snapshot_statement != rbac_statement_counter || snapshot_lxid != RbacMyLocalXid())
+		bool		fallback;
+
+		if (!StatementSnapshotIsFor(statement_counter))
 			BeginStatement();
 		seen_lxid = RbacMyLocalXid();
-		seen_statement = rbac_statement_counter;
-		if (loaded_with_old_snapshot)
+		seen_statement = statement_counter;
+		fallback = StatementSnapshotFallbackUsed();
+		if (loaded_with_old_snapshot || fallback)
 		{
 			local_resets++;
 			loaded_with_old_snapshot = false;
@@ -501,7 +410,7 @@ CatalogEnsureFresh(void)
 static uint64
 PublishUpTo(void)
 {
-	return statement_snapshot != NULL ? snapshot_sequence : InvalSequence();
+	return StatementSnapshotExists() ? StatementSnapshotSequence() : InvalSequence();
 }
 
 /*
@@ -520,7 +429,7 @@ ApplyInvalidations(void)
 		 * commands', or others' read while taking a lock) are not in it: what
 		 * is reloaded now is dropped again at the next statement.
 		 */
-		if (statement_snapshot == NULL || InvalFullResets() != snapshot_resets)
+		if (!StatementSnapshotExists() || InvalFullResets() != StatementSnapshotFullResets())
 			loaded_with_old_snapshot = true;
 		(void) InvalPublish(PublishUpTo());
 		ResetAllCaches();
@@ -537,7 +446,7 @@ ApplyInvalidations(void)
 		if (built_resource_resets != RESOURCE_RESETS_WANTED())
 		{
 			/* as above, for the resource caches */
-			if (statement_snapshot == NULL || InvalResourceResets() != snapshot_resource_resets)
+			if (!StatementSnapshotExists() || InvalResourceResets() != StatementSnapshotResourceResets())
 				resources_loaded_with_old_snapshot = true;
 			ResetResourceCache();
 		}
@@ -565,7 +474,7 @@ Stale(EntryValidity *v)
 static uint64
 LoadSequence(void)
 {
-	return statement_snapshot != NULL ? snapshot_sequence : 0;
+	return StatementSnapshotExists() ? StatementSnapshotSequence() : 0;
 }
 
 /*
@@ -609,14 +518,14 @@ NoteGrowth(void)
 	 * by twice what the entries themselves may hold, so that dropping and
 	 * reloading entries of ever new keys cannot grow it without end.
 	 */
-	principals_over_capacity = (rbac_principal_cache_entries > 0 &&
+	principals_over_capacity = (principal_cache_entries > 0 &&
 								hash_get_num_entries(principal_hash) + hash_get_num_entries(name_hash) +
-								hash_get_num_entries(role_hash) >= rbac_principal_cache_entries) ||
-		(rbac_principal_cache_entries > 0 && rbac_resource_cache_entries > 0 &&
-		 InvalRecordCount() >= 2 * ((long) rbac_principal_cache_entries + rbac_resource_cache_entries));
-	resources_over_capacity = rbac_resource_cache_entries > 0 &&
+								hash_get_num_entries(role_hash) >= principal_cache_entries) ||
+		(principal_cache_entries > 0 && resource_cache_entries > 0 &&
+		 InvalRecordCount() >= 2 * ((long) principal_cache_entries + resource_cache_entries));
+	resources_over_capacity = resource_cache_entries > 0 &&
 		hash_get_num_entries(resource_hash) + hash_get_num_entries(instance_hash)
-		>= rbac_resource_cache_entries;
+		>= resource_cache_entries;
 }
 
 /*
@@ -644,78 +553,8 @@ CatalogRefreshAfterLock(void)
  * ------------------------------------------------------------------------
  */
 
-/*
- * The extension's owner: the identity catalog reads run as, and (with
- * superusers) the system.  The schema must be owned by it too: a schema
- * someone created before CREATE EXTENSION would otherwise lend its owner
- * both.
- */
-Oid
-CatalogExtensionOwner(void)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			owner = InvalidOid;
-	Oid			nsp = get_namespace_oid(RBAC_SCHEMA, false);
-	HeapTuple	nsptup;
-	Oid			nspowner;
 
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("zenml_rbac"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("extension \"zenml_rbac\" is not installed in this database")));
 
-	nsptup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	if (!HeapTupleIsValid(nsptup))
-		elog(ERROR, "cache lookup failed for namespace %u", nsp);
-	nspowner = ((Form_pg_namespace) GETSTRUCT(nsptup))->nspowner;
-	ReleaseSysCache(nsptup);
-	if (nspowner != owner)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("schema \"%s\" is not owned by the owner of extension \"zenml_rbac\"", RBAC_SCHEMA),
-				 errdetail("Its owner would be trusted as the system."),
-				 errhint("Make the extension owner own the schema, or reinstall the extension into a schema it creates.")));
-	return owner;
-}
-
-void
-BeginCatalogAccess(CatalogAccess *access)
-{
-	Oid			owner = CatalogExtensionOwner();
-
-	catalog_access_depth++;
-	GetUserIdAndSecContext(&access->save_userid, &access->save_sec_context);
-	SetUserIdAndSecContext(owner, access->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	access->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "zenml_rbac: SPI_connect failed");
-}
-
-void
-EndCatalogAccess(CatalogAccess *access)
-{
-	SPI_finish();
-	AtEOXact_GUC(true, access->save_nestlevel);
-	SetUserIdAndSecContext(access->save_userid, access->save_sec_context);
-	catalog_access_depth--;
-}
 
 /* The catalog queries, prepared once per backend and kept. */
 typedef enum CatalogQuery
@@ -747,6 +586,9 @@ typedef struct QueryDef
 	int			nargs;
 	Oid			argtypes[4];
 } QueryDef;
+
+StaticAssertDecl(MAX_ROLE_CHAIN_COMPUTED == 2 * MAX_ROLE_CHAIN,
+				 "the role chain query computes twice the chains the trigger admits");
 
 static const QueryDef query_defs[NUM_QUERIES] = {
 	[Q_TYPES] = {
@@ -785,7 +627,7 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 		"  SELECT id, base_role_id, 0 FROM zenml_rbac.role WHERE id = $1"
 		"  UNION ALL"
 		"  SELECT r.id, r.base_role_id, c.depth + 1 FROM zenml_rbac.role r"
-		"  JOIN chain c ON r.id = c.base_role_id WHERE c.depth < 64)"
+		"  JOIN chain c ON r.id = c.base_role_id WHERE c.depth < " CppAsString2(MAX_ROLE_CHAIN_COMPUTED) ")"
 		" SELECT c.id, c.base_role_id, p.resource_type, p.action, p.allowed"
 		" FROM chain c LEFT JOIN zenml_rbac.role_permission p ON p.role_id = c.id"
 		" ORDER BY c.depth DESC",
@@ -797,11 +639,7 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 		3, {UUIDOID, TEXTOID, UUIDOID}
 	},
 	[Q_GRANTS] = {
-		"SELECT g.principal_id,"
-		" (SELECT sum(DISTINCT CASE a WHEN 'read' THEN 2 WHEN 'update' THEN 4"
-		"   WHEN 'delete' THEN 8 WHEN 'share' THEN 16 ELSE 0 END)"
-		"  FROM unnest(g.actions) a)::int4"
-		" FROM zenml_rbac.resource_grant g"
+		"SELECT g.principal_id, g.actions FROM zenml_rbac.resource_grant g"
 		" WHERE g.tenant_id = $1 AND g.resource_type = $2 AND g.resource_id = $3",
 		3, {UUIDOID, TEXTOID, UUIDOID}
 	},
@@ -842,11 +680,8 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 		1, {REGCLASSOID}
 	},
 	[Q_PRINCIPAL_GRANTS] = {
-		/* every share held by the principals, in action bits as Q_GRANTS */
-		"SELECT g.tenant_id, g.resource_type, g.resource_id,"
-		" (SELECT sum(DISTINCT CASE a WHEN 'read' THEN 2 WHEN 'update' THEN 4"
-		"   WHEN 'delete' THEN 8 WHEN 'share' THEN 16 ELSE 0 END)"
-		"  FROM unnest(g.actions) a)::int4"
+		/* every share held by the principals */
+		"SELECT g.tenant_id, g.resource_type, g.resource_id, g.actions"
 		" FROM zenml_rbac.resource_grant g WHERE g.principal_id = ANY ($1)"
 		" ORDER BY g.tenant_id, g.resource_type, g.resource_id",
 		1, {UUIDARRAYOID}
@@ -856,8 +691,8 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 		1, {UUIDARRAYOID}
 	},
 	[Q_OWNED_BY] = {
-		/* every action on each, as owner: in the bits of Q_GRANTS plus create */
-		"SELECT tenant_id, resource_type, resource_id, 31 FROM zenml_rbac.resource"
+		/* as Q_PRINCIPAL_GRANTS with every action: ownership gives them all */
+		"SELECT tenant_id, resource_type, resource_id, NULL::text[] FROM zenml_rbac.resource"
 		" WHERE owner_id = $1 ORDER BY tenant_id, resource_type, resource_id",
 		1, {UUIDOID}
 	},
@@ -865,107 +700,8 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 
 static SPIPlanPtr saved_plans[NUM_QUERIES];
 
-/*
- * Runs a read-only query inside BeginCatalogAccess with the statement's
- * snapshot: the latest committed when the statement began (or when a
- * management call got its lock), plus this transaction's own changes.  Not
- * the transaction's snapshot: a REPEATABLE READ transaction that began
- * before a revocation must not decide from what it saw then.  The plan is
- * prepared on first use and kept in *plan.  The result is in SPI_tuptable.
- */
-uint64
-CatalogExecute(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes,
-			   Datum *args, const char *nulls)
-{
-	Snapshot	snapshot;
-	int			rc;
 
-	Assert(catalog_access_depth > 0);
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, (Oid *) argtypes);
 
-		if (p == NULL)
-			elog(ERROR, "zenml_rbac: could not prepare catalog query: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "zenml_rbac: could not keep catalog query plan");
-		*plan = p;
-	}
-	if (statement_snapshot == NULL)
-	{
-		/*
-		 * Parallel mode took none: use the query's, keep nothing.  A worker
-		 * of a REPEATABLE READ transaction would have only the transaction's
-		 * (the checks are PARALLEL RESTRICTED: a function declared PARALLEL
-		 * SAFE brought them here).
-		 */
-		if (IsParallelWorker() && IsolationUsesXactSnapshot())
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("zenml_rbac cannot read the latest catalog in a parallel worker of a REPEATABLE READ or SERIALIZABLE transaction"),
-					 errhint("Its functions are PARALLEL RESTRICTED; declare the functions that call them PARALLEL RESTRICTED too.")));
-		snapshot = GetActiveSnapshot();
-		loaded_with_old_snapshot = true;
-	}
-	else
-	{
-		/* see this transaction's own changes up to now */
-		statement_snapshot->curcid = GetCurrentCommandId(false);
-		snapshot = statement_snapshot;
-	}
-	rc = SPI_execute_snapshot(*plan, args, nulls, snapshot,
-							  InvalidSnapshot, true, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "zenml_rbac: catalog query failed: %s", SPI_result_code_string(rc));
-	return SPI_processed;
-}
-
-/*
- * Runs a write inside BeginCatalogAccess against the statement's (latest)
- * snapshot, as CatalogExecute reads: it finds rows committed after a
- * REPEATABLE READ transaction began.  Those it would change are checked
- * against the transaction's snapshot too (as PostgreSQL's foreign-key checks
- * do), so changing a row that transaction cannot see fails with 40001
- * rather than acting on what it never saw.
- */
-uint64
-CatalogExecuteWrite(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes,
-					Datum *args, int expected)
-{
-	return CatalogExecuteWriteNulls(plan, sql, nargs, argtypes, args, NULL, expected);
-}
-
-uint64
-CatalogExecuteWriteNulls(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes,
-						 Datum *args, const char *nulls, int expected)
-{
-	Snapshot	crosscheck = InvalidSnapshot;
-	int			rc;
-
-	Assert(catalog_access_depth > 0);
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, (Oid *) argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "zenml_rbac: could not prepare catalog change: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "zenml_rbac: could not keep catalog change plan");
-		*plan = p;
-	}
-	if (statement_snapshot == NULL)
-		elog(ERROR, "zenml_rbac: catalog change without a statement snapshot");
-	statement_snapshot->curcid = GetCurrentCommandId(false);
-	if (IsolationUsesXactSnapshot())
-		crosscheck = GetTransactionSnapshot();
-	rc = SPI_execute_snapshot(*plan, args, nulls, statement_snapshot, crosscheck,
-							  false, true, 0);
-	if (rc != expected)
-		elog(ERROR, "zenml_rbac: catalog change failed: %s", SPI_result_code_string(rc));
-	return SPI_processed;
-}
 
 /* Runs one of the cache's catalog queries; the result is in SPI_tuptable until the next one. */
 static uint64
@@ -998,6 +734,34 @@ ResultUuid(uint64 row, int col, pg_uuid_t *out, bool *isnull)
 		*isnull = null;
 	if (!null)
 		memcpy(out, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+}
+
+/* A share's actions (a text[] column) as bits: names it may not carry count for nothing. */
+static uint8
+ResultShareActions(uint64 row, int col)
+{
+	bool		isnull;
+	Datum		value = ResultValue(row, col, &isnull);
+	Datum	   *names;
+	bool	   *nulls;
+	int			n;
+	uint8		bits = 0;
+
+	if (isnull)
+		return 0;
+	deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT,
+					  &names, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		int			a;
+
+		if (nulls[i])
+			continue;
+		a = ParseAction(VARDATA_ANY(names[i]), VARSIZE_ANY_EXHDR(names[i]));
+		if (a >= 0)
+			bits |= RBAC_BIT(a);
+	}
+	return bits & RBAC_SHAREABLE;
 }
 
 /* ------------------------------------------------------------------------
@@ -1189,7 +953,7 @@ LoadRoleChain(const pg_uuid_t *id)
 
 	/*
 	 * The deepest row must be a predefined role.  Otherwise the chain was
-	 * cut at MAX_ROLE_DEPTH (direct DML can build one; the role trigger
+	 * cut at MAX_ROLE_CHAIN_COMPUTED (direct DML can build one; the role trigger
 	 * refuses it): its roles cannot be computed from here, so none is kept
 	 * but the one asked for, and that one grants nothing.
 	 */
@@ -1244,11 +1008,8 @@ LoadRoleChain(const pg_uuid_t *id)
 			char	   *action_name = ResultText(i, 4);
 			bool		allowed = DatumGetBool(ResultValue(i, 5, &isnull));
 			const TypeEntry *type = CatalogLookupType(type_name, strlen(type_name));
-			int			action = -1;
+			int			action = ParseAction(action_name, strlen(action_name));
 
-			for (int a = 0; a < RBAC_NUM_ACTIONS; a++)
-				if (strcmp(RbacActionNames[a], action_name) == 0)
-					action = a;
 			if (type != NULL && action >= 0)
 			{
 				if (allowed)
@@ -1308,18 +1069,6 @@ CatalogRolePermissions(const pg_uuid_t *id)
  * Principals
  * ------------------------------------------------------------------------
  */
-
-static OrgRoleLevel
-OrgRoleFromName(const char *name)
-{
-	if (strcmp(name, "org_admin") == 0)
-		return ORG_ADMIN;
-	if (strcmp(name, "org_editor") == 0)
-		return ORG_EDITOR;
-	if (strcmp(name, "org_viewer") == 0)
-		return ORG_VIEWER;
-	return ORG_NONE;
-}
 
 typedef struct Assignment
 {
@@ -1391,7 +1140,7 @@ LoadPrincipal(const pg_uuid_t *id, PrincipalEntry *out, InvalDeps *deps)
 		ScopeKey	key;
 		OrgRoleEntry *entry;
 		bool		found;
-		OrgRoleLevel level = OrgRoleFromName(ResultText(i, 2));
+		OrgRoleLevel level = ParseOrgRole(ResultText(i, 2));
 
 		memcpy(&key.principal, id, sizeof(pg_uuid_t));
 		ResultUuid(i, 1, &key.scope, NULL);
@@ -1588,11 +1337,8 @@ CatalogGetResource(const pg_uuid_t *tenant, int type_index, const pg_uuid_t *id)
 			grants = MemoryContextAlloc(ResourceContext, sizeof(GrantItem) * n);
 			for (uint64 i = 0; i < n; i++)
 			{
-				bool		isnull;
-				Datum		bits = ResultValue(i, 2, &isnull);
-
 				ResultUuid(i, 1, &grants[i].principal, NULL);
-				grants[i].actions = isnull ? 0 : (uint8) DatumGetInt32(bits);
+				grants[i].actions = ResultShareActions(i, 2);
 			}
 			ngrants = (int) n;
 		}
@@ -1781,15 +1527,13 @@ HeldRows(CatalogQuery q, Datum arg, HeldGrant **out)
 	{
 		char	   *type_name = ResultText(i, 2);
 		const TypeEntry *type = CatalogLookupType(type_name, strlen(type_name));
-		bool		isnull;
-		Datum		bits = ResultValue(i, 4, &isnull);
 
 		if (type == NULL)
 			continue;
 		ResultUuid(i, 1, &grants[kept].tenant, NULL);
 		grants[kept].type_index = type->index;
 		ResultUuid(i, 3, &grants[kept].id, NULL);
-		grants[kept].actions = isnull ? 0 : (uint8) DatumGetInt32(bits);
+		grants[kept].actions = q == Q_OWNED_BY ? RBAC_ALL_ACTIONS : ResultShareActions(i, 4);
 		kept++;
 	}
 	EndCatalogAccess(&access);

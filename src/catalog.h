@@ -7,10 +7,10 @@
 #ifndef ZENML_RBAC_CATALOG_H
 #define ZENML_RBAC_CATALOG_H
 
-#include "executor/spi.h"
-
+#include "catalog_access.h"
 #include "invalidation.h"
-#include "zenml_rbac.h"
+#include "uuids.h"
+#include "vocabulary.h"
 
 /* What an entry depends on, and what it was checked against. */
 typedef struct EntryValidity
@@ -86,15 +86,26 @@ typedef struct ResourceEntry
  * call it again: an entry point holds no cache pointer across its writes.
  */
 extern void CatalogEnsureFresh(void);
-extern void CatalogReleaseStatementSnapshot(void);
 
 /* Changes whenever cached entries may have been freed. */
 extern uint64 CatalogEpoch(void);
+
+/* The ExecutorStart hook and a FETCH: a top-level statement begins. */
 extern void CatalogStatementStart(void);
 extern void CatalogAtTransactionEnd(void);
 
-/* Bumped by the ExecutorStart hook at each top-level statement. */
-extern uint64 rbac_statement_counter;
+/*
+ * A top-level statement begins: CatalogStatementStart() also takes its
+ * snapshot now; CatalogUtilityStatement() leaves that to its first check
+ * (a ROLLBACK may run in an aborted transaction).
+ */
+extern void CatalogUtilityStatement(void);
+
+/* Counts top-level statements: what is "per statement" (the denial lines). */
+extern uint64 CatalogStatementNumber(void);
+
+/* Defines the cache settings (zenml_rbac.*_cache_entries). */
+extern void CatalogInit(void);
 
 /* Vocabulary: NULL for an unknown type name. */
 extern const TypeEntry *CatalogLookupType(const char *name, size_t len);
@@ -165,35 +176,9 @@ typedef struct ProtectionConfig
 
 extern void CatalogProtection(Oid relid, ProtectionConfig *out);
 
-/*
- * Runs code as the extension owner with a pinned search_path and an open
- * SPI connection: catalog reads, and the writes of protected tables' triggers.
- */
-typedef struct CatalogAccess
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-} CatalogAccess;
-
-extern void BeginCatalogAccess(CatalogAccess *access);
-extern void EndCatalogAccess(CatalogAccess *access);
-
-/* A read-only query with the statement's (latest) snapshot, inside catalog access. */
-extern uint64 CatalogExecute(SPIPlanPtr *plan, const char *sql, int nargs,
-							 const Oid *argtypes, Datum *args, const char *nulls);
-/* A write found with that snapshot, crosschecked with the transaction's. */
-extern uint64 CatalogExecuteWrite(SPIPlanPtr *plan, const char *sql, int nargs,
-								  const Oid *argtypes, Datum *args, int expected);
-extern uint64 CatalogExecuteWriteNulls(SPIPlanPtr *plan, const char *sql, int nargs,
-									   const Oid *argtypes, Datum *args, const char *nulls,
-									   int expected);
-
 /* Name lookups ('u' user, 'o' organization, 't' "org/tenant", 'l' linked pg role). */
 extern bool CatalogResolveName(char kind, const char *name, pg_uuid_t *out);
 
-/* The extension's owner: the identity catalog reads run as. */
-extern Oid	CatalogExtensionOwner(void);
 extern void CatalogRefreshAfterLock(void);
 
 extern void CatalogStats(int64 *principals, int64 *resources, int64 *roles, int64 *bytes,

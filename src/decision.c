@@ -15,7 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/uuid.h"
 
-#include "audit.h"
+#include "denial_log.h"
 #include "catalog.h"
 #include "decision.h"
 #include "identity.h"
@@ -95,7 +95,7 @@ RequireAction(const char *s, int len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown action \"%s\"", QuoteInput(s, len)),
-				 errhint("Valid actions are: create, read, update, delete, share.")));
+				 errhint("Valid actions are: %s.", RbacActionList())));
 	return a;
 }
 
@@ -318,10 +318,10 @@ Answer(FunctionCallInfo fcinfo, bool allowed, const char *check, int principal_a
 		pg_uuid_t	current;
 
 		principal = CurrentPrincipal(&current)
-			? DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&current)))
+			? UuidText(&current)
 			: NULL;
 	}
-	AuditLogDenial(check, principal, ArgString(fcinfo, scope_arg, uuid_args),
+	LogDenial(check, principal, ArgString(fcinfo, scope_arg, uuid_args),
 				   ArgString(fcinfo, scope_arg + 1, false),
 				   ArgString(fcinfo, scope_arg + 2, false));
 	PG_RETURN_BOOL(allowed);
@@ -622,8 +622,7 @@ holdings_missing(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	holder_level = CatalogOrgRole(holder, org);
 	if (holder_level == ORG_ADMIN || (!removing && holder_level > actor_level))
-		PutMissing(rsinfo, NULL, holder_level == ORG_ADMIN ? "org_admin"
-				   : holder_level == ORG_EDITOR ? "org_editor" : "org_viewer");
+		PutMissing(rsinfo, NULL, OrgRoleNames[holder_level]);
 
 	for (int t = 0; t < h->ntenants; t++)
 	{
@@ -691,8 +690,7 @@ holdings_missing(PG_FUNCTION_ARGS)
 									&grants[g].id, act))
 					PutMissing(rsinfo, &grants[g].tenant,
 							   psprintf("%s/%s:%s", CatalogTypeName(grants[g].type_index),
-										DatumGetCString(DirectFunctionCall1(uuid_out,
-																			UUIDPGetDatum(&grants[g].id))),
+										UuidText(&grants[g].id),
 										RbacActionNames[act]));
 		}
 	}

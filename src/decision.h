@@ -6,7 +6,8 @@
 #ifndef DECISION_H
 #define DECISION_H
 
-#include "zenml_rbac.h"
+#include "uuids.h"
+#include "vocabulary.h"
 
 /* id NULL asks for the type-level permission. */
 extern bool DecisionAllows(const pg_uuid_t *principal, const pg_uuid_t *tenant,

@@ -175,12 +175,6 @@ CurrentPrincipal(pg_uuid_t *out)
 	return CatalogResolveName('l', role_name, out);
 }
 
-static char *
-UuidText(pg_uuid_t *id)
-{
-	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
-}
-
 /*
  * A cursor's policies were evaluated for the principal of its first fetch:
  * switching to another (directly, through NULL, or away from the user

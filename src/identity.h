@@ -8,7 +8,8 @@
 
 #include "access/xact.h"
 
-#include "zenml_rbac.h"
+#include "uuids.h"
+#include "vocabulary.h"
 
 /* false when there is none (neither set for the transaction nor linked) */
 extern bool CurrentPrincipal(pg_uuid_t *out);

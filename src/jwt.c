@@ -23,15 +23,29 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "audit.h"
+#include "denial_log.h"
 #include "catalog.h"
+#include "compat.h"
 #include "jwt.h"
 #include "token.h"
 
-int			rbac_jwt_leeway = 60;
+static int	jwt_leeway = 60;
+
+void
+JwtInit(void)
+{
+	DefineCustomIntVariable("zenml_rbac.jwt_leeway",
+							"Seconds of clock skew allowed when checking a token's exp, nbf and iat.",
+							NULL,
+							&jwt_leeway,
+							60, 0, 3600,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
 
 /* Smallest keys accepted. */
 #define RSA_MIN_BITS 2048
@@ -288,7 +302,7 @@ CheckSignature(const JwkFields *key, const TokenParts *t)
 pg_noreturn static void
 Refuse(const char *why, const TokenParts *t)
 {
-	AuditLogTokenRefusal(why, t ? t->iss : NULL, t ? t->sub : NULL);
+	LogTokenRefusal(why, t ? t->iss : NULL, t ? t->sub : NULL);
 	ERR_clear_error();
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
@@ -464,7 +478,7 @@ jwt_verify(PG_FUNCTION_ARGS)
 	const JwkFields *key;
 	const char *key_alg;
 	double		now_secs;
-	double		leeway = rbac_jwt_leeway;
+	double		leeway = jwt_leeway;
 	bool		audience_ok = false;
 	TupleDesc	tupdesc;
 	Datum		values[8];

@@ -6,6 +6,7 @@
 #define JWT_H
 
 /* zenml_rbac.jwt_leeway: seconds of clock skew allowed on exp, nbf, iat */
-extern int	rbac_jwt_leeway;
+/* Defines zenml_rbac.jwt_leeway. */
+extern void JwtInit(void);
 
 #endif							/* JWT_H */

@@ -26,7 +26,7 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 
-#include "audit.h"
+#include "denial_log.h"
 #include "catalog.h"
 #include "decision.h"
 #include "identity.h"
@@ -378,12 +378,6 @@ SameUuid(const pg_uuid_t *a, const pg_uuid_t *b)
 	return UuidEquals(a, b);
 }
 
-static char *
-UuidString(const pg_uuid_t *id)
-{
-	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) id)));
-}
-
 /*
  * Refuses a write with 42501 naming the table and what is missing; with
  * zenml_rbac.log_denials on, logs it first (tenant may be NULL).
@@ -396,8 +390,8 @@ RefuseWrite(Relation rel, TableProtection *tp, const pg_uuid_t *tenant, const ch
 	{
 		pg_uuid_t	principal;
 
-		AuditLogDenial("rls", CurrentPrincipal(&principal) ? UuidString(&principal) : NULL,
-					   tenant ? UuidString(tenant) : NULL,
+		LogDenial("rls", CurrentPrincipal(&principal) ? UuidText(&principal) : NULL,
+					   tenant ? UuidText(tenant) : NULL,
 					   psprintf("%s (table %s)", tp->config.resource_type, RelationGetRelationName(rel)),
 					   action);
 	}
@@ -418,7 +412,7 @@ RequireTypePermission(Relation rel, TableProtection *tp, const pg_uuid_t *princi
 
 	if (!DecisionAllows(principal, tenant, tp->type_index, NULL, action))
 		RefuseWrite(rel, tp, tenant, RbacActionNames[action],
-					psprintf("%s is needed in tenant %s", permission, UuidString(tenant)),
+					psprintf("%s is needed in tenant %s", permission, UuidText(tenant)),
 					psprintf(what, permission),
 					NULL);
 }
@@ -447,7 +441,7 @@ CheckInsert(Relation rel, TableProtection *tp, HeapTuple row, bool have_principa
 		RefuseWrite(rel, tp, tenant, "create",
 					psprintf("column \"%s\" must be the acting principal", tp->config.owner_column),
 					psprintf("The owner of a new row is the principal that creates it, %s.",
-							 UuidString(principal)),
+							 UuidText(principal)),
 					"Leave the column out (it is filled in) or set it to zenml_rbac.current_principal().");
 }
 
@@ -495,7 +489,7 @@ CheckUpdate(Relation rel, TableProtection *tp, HeapTuple old_row, HeapTuple new_
 	if (old_tenant != NULL && old_id != NULL &&
 		!DecisionAllows(principal, old_tenant, tp->type_index, old_id, RBAC_DELETE))
 		RefuseWrite(rel, tp, old_tenant, "delete",
-					psprintf("%s:delete is needed on the row in tenant %s", type, UuidString(old_tenant)),
+					psprintf("%s:delete is needed on the row in tenant %s", type, UuidText(old_tenant)),
 					SameUuid(old_tenant, new_tenant)
 					? "Changing the id of a row removes it under its old id: that needs delete on it (by role, ownership or share)."
 					: "Moving a row to another tenant removes it from its old one: that needs delete on it there (by role, ownership or share).",
@@ -746,12 +740,12 @@ ReregisterRow(Relation rel, TableProtection *tp, HeapTuple old_row, HeapTuple ne
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("row %s of table \"%s\" names tenant %s, which does not exist",
-						UuidString(new_id), RelationGetRelationName(rel), UuidString(new_tenant))));
+						UuidText(new_id), RelationGetRelationName(rel), UuidText(new_tenant))));
 	if (ResultBool(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("resource %s/%s is already registered in tenant %s with another owner",
-						tp->config.resource_type, UuidString(new_id), UuidString(new_tenant)),
+						tp->config.resource_type, UuidText(new_id), UuidText(new_tenant)),
 				 errdetail("A row of table \"%s\" cannot take over a registered resource.",
 						   RelationGetRelationName(rel))));
 	RunRegistrationQuery("INSERT INTO zenml_rbac.resource (tenant_id, resource_type, resource_id, owner_id)"

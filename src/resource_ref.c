@@ -1,14 +1,12 @@
 /*
  * resource_ref.c
- *     Parsers for resource references ('type', 'type/uuid'), uuids and
- *     action names.  No allocation, no catalog access, no ereport: callers
+ *     Parsers for resource references ('type', 'type/uuid') and uuids
+ *     (action names: vocabulary.c).  No allocation, no catalog access, no ereport: callers
  *     decide which error a malformed input gets.
  */
 #include <string.h>
 
 #include "resource_ref.h"
-
-static const char *const action_names[] = {"create", "read", "update", "delete", "share"};
 
 static int
 HexValue(char c)
@@ -70,15 +68,4 @@ ParseResourceRef(const char *text, size_t len, ResourceRef *out)
 	if (slash == NULL)
 		return true;
 	return ParseUuid(slash + 1, len - out->type_len - 1, out->id);
-}
-
-int
-ParseAction(const char *text, size_t len)
-{
-	for (int i = 0; i < (int) (sizeof(action_names) / sizeof(action_names[0])); i++)
-	{
-		if (strlen(action_names[i]) == len && memcmp(action_names[i], text, len) == 0)
-			return i;
-	}
-	return -1;
 }

@@ -1,7 +1,7 @@
 /*
  * resource_ref.h
  *     Parsing of the textual forms the API accepts: 'type' and 'type/uuid'
- *     resource references, uuids, and action names.  Pure functions with no
+ *     resource references and uuids.  Pure functions with no
  *     catalog access, so they can be fuzzed on their own.
  */
 #ifndef RESOURCE_REF_H
@@ -28,8 +28,5 @@ extern bool ParseResourceRef(const char *text, size_t len, ResourceRef *out);
 
 /* Canonical 8-4-4-4-12 form or 32 bare hex digits, any case. */
 extern bool ParseUuid(const char *text, size_t len, unsigned char out[16]);
-
-/* Index of the action name, or -1. */
-extern int	ParseAction(const char *text, size_t len);
 
 #endif							/* RESOURCE_REF_H */

@@ -1,13 +1,11 @@
 /*
  * zenml_rbac.c
- *     Module entry: settings, and the hooks that keep the decision cache
+ *     Module entry: each module's settings, and the hooks that keep the decision cache
  *     (relcache invalidation, statement boundaries) and the acting principal
  *     (transaction end) correct.  Needs no shared_preload_libraries: hooks
  *     installed on first use see every later statement.
  */
 #include "postgres.h"
-
-#include <limits.h>
 
 #include "access/xact.h"
 #include "executor/executor.h"
@@ -19,20 +17,15 @@
 #include "utils/syscache.h"
 
 #include "audit.h"
+#include "denial_log.h"
 #include "catalog.h"
+#include "compat.h"
 #include "identity.h"
 #include "invalidation.h"
 #include "jwt.h"
 #include "policy_scan.h"
 
 PG_MODULE_MAGIC;
-
-const char *const RbacActionNames[RBAC_NUM_ACTIONS] = {
-	"create", "read", "update", "delete", "share"
-};
-
-int			rbac_resource_cache_entries = 100000;
-int			rbac_principal_cache_entries = 20000;
 
 void		_PG_init(void);
 
@@ -49,10 +42,7 @@ static void
 RbacExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	if (executor_depth == 0)
-	{
-		rbac_statement_counter++;
 		CatalogStatementStart();
-	}
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
@@ -120,13 +110,9 @@ RbacProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 	 * not when the cursor was declared.
 	 */
 	if (executor_depth == 0 && IsA(stmt, FetchStmt))
-	{
-		rbac_statement_counter++;
 		CatalogStatementStart();
-	}
 	else if (executor_depth == 0 && context == PROCESS_UTILITY_TOPLEVEL)
-		rbac_statement_counter++;	/* its first check takes the snapshot (a
-									 * ROLLBACK may run in an aborted transaction) */
+		CatalogUtilityStatement();
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 							queryEnv, dest, qc);
@@ -162,41 +148,9 @@ RbacXactCallback(XactEvent event, void *arg)
 void
 _PG_init(void)
 {
-	DefineCustomIntVariable("zenml_rbac.resource_cache_entries",
-							"Resource instances kept in a backend's decision cache before it is emptied.",
-							"0 means no limit.",
-							&rbac_resource_cache_entries,
-							100000, 0, INT_MAX,
-							PGC_SUSET, 0,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("zenml_rbac.principal_cache_entries",
-							"Principals and names kept in a backend's decision cache before it is emptied.",
-							"About 2 kB each; 0 means no limit.",
-							&rbac_principal_cache_entries,
-							20000, 0, INT_MAX,
-							PGC_SUSET, 0,
-							NULL, NULL, NULL);
-	DefineCustomBoolVariable("zenml_rbac.log_denials",
-							 "Writes a server log line for every denied check.",
-							 "rbac_can(), rbac_org_can() and refused writes to protected tables; see the README's Format section.",
-							 &rbac_log_denials,
-							 false,
-							 PGC_SUSET, 0,
-							 NULL, NULL, NULL);
-	DefineCustomIntVariable("zenml_rbac.log_denials_per_statement",
-							"Denial lines one top-level statement writes at most; then one line says the rest are not logged.",
-							"0 means no limit.",
-							&rbac_log_denials_per_statement,
-							100, 0, INT_MAX,
-							PGC_SUSET, 0,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("zenml_rbac.jwt_leeway",
-							"Seconds of clock skew allowed when checking a token's exp, nbf and iat.",
-							NULL,
-							&rbac_jwt_leeway,
-							60, 0, 3600,
-							PGC_SUSET, GUC_UNIT_S,
-							NULL, NULL, NULL);
+	CatalogInit();
+	DenialLogInit();
+	JwtInit();
 	PolicyScanInit();
 	MarkGUCPrefixReserved("zenml_rbac");
 

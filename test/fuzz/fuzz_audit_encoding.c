@@ -1,8 +1,8 @@
 /*
  * fuzz_audit_encoding.c
  *     libFuzzer target for the canonical encoding that the audit chain hashes:
- *     HashBytes(), HashInt64() and HashCString() of src/audit.c, taken out of
- *     that file verbatim at build time (extract.awk).  pg_cryptohash_update
+ *     HashAbsent(), HashBytes(), HashInt64() and HashCString() of
+ *     src/audit_hash.c, compiled as it is.  pg_cryptohash_update
  *     is replaced by a recorder, so the harness sees the exact byte stream
  *     SHA-256 would have been fed.
  *
@@ -19,9 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What the extracted code needs of the backend. */
-#define ERROR 21
-#define elog(elevel, ...) (fprintf(stderr, __VA_ARGS__), fputc('\n', stderr), abort())
+#include "audit_hash.h"
 
 static uint8_t *stream;
 static size_t stream_len;
@@ -51,7 +49,6 @@ pg_cryptohash_error(pg_cryptohash_ctx *ctx)
 	return "recorder";
 }
 
-#include "audit_encoding.inc"
 
 /* One column as the harness meant it: absent, or these bytes. */
 typedef struct Column
@@ -102,11 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(c, 0, sizeof(*c));
 		if (tag == 0)
 		{
-			uint8		absent = 0;
-
-			/* HashEvent's own code for a NULL column */
-			if (pg_cryptohash_update(ctx, &absent, 1) < 0)
-				abort();
+			HashAbsent(ctx);
 		}
 		else if (tag == 1)
 		{

@@ -1,9 +1,8 @@
 /*
  * fuzz_log_value.c
  *     libFuzzer target for the quoting of values in the zenml_rbac.log_denials
- *     line: AppendLogValue() of src/audit.c, taken out of that file verbatim
- *     at build time (extract.awk) and compiled against PostgreSQL's frontend
- *     StringInfo (libpgcommon).
+ *     line: AppendLogValue() of src/log_value.c, compiled as it is against
+ *     PostgreSQL's frontend StringInfo (libpgcommon).
  *
  * The input is a mask byte (which of the five values are absent) followed by
  * the values separated by NUL bytes; each value is an exactly sized heap
@@ -22,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit_log_value.inc"
+#include "log_value.h"
 
 #define NUM_FIELDS 5
 
-/* The fields of the denial line after check=, in AuditLogDenial's order. */
+/* The fields of the denial line after check=, in LogDenial's order (src/denial_log.c). */
 static const char *const field_keys[NUM_FIELDS] = {
 	"principal", "tenant", "resource", "action", "statement"
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "resource_ref.h"
+#include "vocabulary.h"
 
 /* The actions of SPEC section 5, in the order rbac_can numbers them. */
 static const char *const spec_actions[] = {"create", "read", "update", "delete", "share"};

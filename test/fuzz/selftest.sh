@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Plants one bug at a time in a copy of src/resource_ref.c or src/audit.c
+# Plants one bug at a time in a copy of a src/ file a harness compiles
 # (src/ itself is never touched), rebuilds the harness that covers it, and
 # replays the committed corpus: every mutant must make it fail.  Run through
 # "make selftest", which passes the compiler settings.
@@ -12,18 +12,18 @@ MUTANTS=(
 	"hex_accepts_g|resource_ref|s/c <= 'f'/c <= 'g'/"
 	"hyphen_not_checked|resource_ref|s/text\[pos\] != '-'/0/"
 	"last_slash|resource_ref|s/memchr(text, '\/', len)/memrchr(text, '\/', len)/"
-	"action_prefix_match|resource_ref|s/strlen(action_names\[i\]) == len \&\& //"
-	"action_reads_past_len|resource_ref|s/strlen(action_names\[i\]) == len \&\& memcmp(action_names\[i\], text, len) == 0/strncmp(action_names[i], text, strlen(action_names[i])) == 0 \&\& strlen(action_names[i]) == len/"
+	"action_prefix_match|vocabulary|s/strlen(RbacActionNames\[i\]) == len \&\& //"
+	"action_reads_past_len|vocabulary|s/strlen(RbacActionNames\[i\]) == len \&\& memcmp(RbacActionNames\[i\], text, len) == 0/strncmp(RbacActionNames[i], text, strlen(RbacActionNames[i])) == 0 \&\& strlen(RbacActionNames[i]) == len/"
 	"bare_length_off_by_one|resource_ref|s/else if (len == 32)/else if (len == 31)/"
-	"newline_raw|audit|/case '\\\\n':/{n;s/.*/appendStringInfoChar(buf, 10);/}"
-	"quote_unescaped|audit|s/appendStringInfoString(buf, \"\\\\\\\\\\\\\"\");/appendStringInfoChar(buf, '\"');/"
-	"del_unescaped|audit|s/ || \*c == 0x7F//"
-	"log_value_unbounded|audit|s/if (len > max)/if (0)/"
-	"log_cut_not_marked|audit|s/appendStringInfoString(buf, \"...\");/;/"
-	"log_cut_mid_character|audit|s/max - keep < 3 \&\& //"
-	"presence_byte_zero|audit|s/header\[0\] = 1;/header[0] = 0;/"
-	"length_little_endian|audit|s/header\[1\] = (len >> 24)/header[1] = (len >> 0)/"
-	"int64_truncated|audit|s/for (int i = 0; i < 8; i++)/for (int i = 0; i < 7; i++)/"
+	"newline_raw|log_value|/case '\\\\n':/{n;s/.*/appendStringInfoChar(buf, 10);/}"
+	"quote_unescaped|log_value|s/appendStringInfoString(buf, \"\\\\\\\\\\\\\"\");/appendStringInfoChar(buf, '\"');/"
+	"del_unescaped|log_value|s/ || \*c == 0x7F//"
+	"log_value_unbounded|log_value|s/if (len > max)/if (0)/"
+	"log_cut_not_marked|log_value|s/appendStringInfoString(buf, \"...\");/;/"
+	"log_cut_mid_character|log_value|s/max - keep < 3 \&\& //"
+	"presence_byte_zero|audit_hash|s/header\[0\] = 1;/header[0] = 0;/"
+	"length_little_endian|audit_hash|s/header\[1\] = (len >> 24)/header[1] = (len >> 0)/"
+	"int64_truncated|audit_hash|s/for (int i = 0; i < 8; i++)/for (int i = 0; i < 7; i++)/"
 )
 
 fail=0
@@ -38,22 +38,25 @@ for m in "${MUTANTS[@]}"; do
 		fail=1
 		continue
 	fi
-	if [ "$file" = resource_ref ]; then
+	# the harness of the file, built with the mutant in place of the original
+	case $file in
+	resource_ref | vocabulary)
 		target=fuzz_resource_ref
-		$CLANG $FUZZ_CFLAGS -D_GNU_SOURCE -I"$SRC" -o "$dir/$target" fuzz_resource_ref.c "$dir/resource_ref.c" || { fail=1; continue; }
-	else
-		awk -v name=AppendLogValue -f extract.awk "$dir/audit.c" >"$dir/audit_log_value.inc"
-		for f in HashBytes HashInt64 HashCString; do
-			awk -v name=$f -f extract.awk "$dir/audit.c"
-		done >"$dir/audit_encoding.inc"
-		if ! cmp -s <(grep -v '^#line' "$dir/audit_log_value.inc") <(grep -v '^#line' "$BUILD/audit_log_value.inc"); then
-			target=fuzz_log_value
-			$CLANG $PG_CFLAGS -I"$dir" -o "$dir/$target" fuzz_log_value.c "$PG_LIBDIR/libpgcommon.a" "$PG_LIBDIR/libpgport.a" || { fail=1; continue; }
-		else
-			target=fuzz_audit_encoding
-			$CLANG $PG_CFLAGS -I"$dir" -o "$dir/$target" fuzz_audit_encoding.c "$PG_LIBDIR/libpgport.a" || { fail=1; continue; }
-		fi
-	fi
+		others=$(for f in resource_ref vocabulary; do [ $f = "$file" ] || echo "$SRC/$f.c"; done)
+		# shellcheck disable=SC2086
+		$CLANG $FUZZ_CFLAGS -D_GNU_SOURCE -I"$SRC" -o "$dir/$target" fuzz_resource_ref.c "$dir/$file.c" $others || { fail=1; continue; }
+		;;
+	log_value)
+		target=fuzz_log_value
+		$CLANG $PG_CFLAGS -DFRONTEND -I"$SRC" -o "$dir/$target" fuzz_log_value.c "$dir/log_value.c" \
+			"$PG_LIBDIR/libpgcommon.a" "$PG_LIBDIR/libpgport.a" || { fail=1; continue; }
+		;;
+	audit_hash)
+		target=fuzz_audit_encoding
+		$CLANG $PG_CFLAGS -DFRONTEND -I"$SRC" -o "$dir/$target" fuzz_audit_encoding.c "$dir/audit_hash.c" \
+			"$PG_LIBDIR/libpgcommon.a" "$PG_LIBDIR/libpgport.a" || { fail=1; continue; }
+		;;
+	esac
 	if { "$dir/$target" -runs=0 -artifact_prefix="$dir/" "corpus/$target"; } >"$dir/log" 2>&1; then
 		echo "mutant $name: NOT caught by corpus/$target"
 		fail=1
