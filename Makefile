@@ -17,9 +17,10 @@ SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
               src/sql/audit.sql src/sql/reporting.sql src/sql/privileges.sql \
               src/sql/identity_providers.sql src/sql/catalog_triggers.sql
 # Past releases' install scripts, frozen, and every upgrade step between
-# them: the changes to the old version's objects, then the files it lacked.
+# them (src/sql/upgrade/A--B.sql: the changes to A's objects, then the
+# objects B added, each with its grants).
 DATA        = $(wildcard src/sql/released/*.sql)
-UPGRADES    = $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
+UPGRADES    = $(patsubst src/sql/upgrade/%.sql,$(EXTENSION)--%.sql,$(wildcard src/sql/upgrade/*--*.sql))
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADES)
 
 REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing escalation account_takeover disclosure cursor_principal \
@@ -30,6 +31,10 @@ ISOLATION      = cache_invalidation cache_fine_grained cache_statement_boundary 
                  decision_freshness \
                  rls_visibility rls_cached_plan audit_chain
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac
+# Perl cluster tests (PostgreSQL::Test::Cluster; initdb refuses root): run by
+# "make installcheck" after the suites above, or alone by "make prove_installcheck".
+TAP_TESTS    = 1
+PROVE_TESTS  = test/t/*.pl
 
 PG_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter \
             -Wno-missing-field-initializers -Wno-sign-compare
@@ -38,17 +43,20 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS runs the TAP tests only as part of installcheck: this runs them alone.
+.PHONY: prove_installcheck
+prove_installcheck:
+	$(prove_installcheck)
+
 # PGXS does not track header dependencies: every object depends on every header.
 $(OBJS): $(wildcard src/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 	cat $(SQL_SOURCES) > $@
 
-$(EXTENSION)--0.1.0--0.2.0.sql: src/sql/upgrade/0.1.0--0.2.0.sql src/sql/upgrade/identity_providers--0.2.0.sql
-	cat $^ > $@
-
-$(EXTENSION)--0.2.0--0.3.0.sql: src/sql/upgrade/0.2.0--0.3.0.sql
-	cat $^ > $@
+# Every upgrade step A--B: src/sql/upgrade/A--B.sql, installed under the extension's name.
+$(EXTENSION)--%.sql: src/sql/upgrade/%.sql
+	cp $< $@
 
 .PHONY: valgrind fuzz pgtap
 # The regress suite under valgrind memcheck; fails on an error in our code.

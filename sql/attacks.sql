@@ -436,7 +436,7 @@ SELECT r.name AS role_alices_now FROM zenml_rbac.tenant_role_assignment a
 --     to PostgreSQL (the parent's policies do not apply to them, and the
 --     parent's statement triggers do not fire for them).  A role granted
 --     privileges on them -- GRANT ... ON ALL TABLES IN SCHEMA does that --
---     must still not get past the protection (SPEC 6: it fails closed).
+--     must still not get past the protection (README, Protecting tables: it fails closed).
 CREATE TABLE atk_parts (
     id        uuid NOT NULL,
     tenant_id uuid NOT NULL,

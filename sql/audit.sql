@@ -1,4 +1,4 @@
--- The audit log (SPEC section 8): one hash-chained event per changed catalog
+-- The audit log (README: Audit): one hash-chained event per changed catalog
 -- row, written at commit; verification, append-only guard, and purging.
 -- Runs in a database of its own, so the chain starts empty.
 \set VERBOSITY terse

@@ -1,4 +1,4 @@
--- Membership transitions (SPEC section 7): whoever stops being a member of a
+-- Membership transitions (README: Concepts): whoever stops being a member of a
 -- tenant loses every share it held there; others keep theirs.
 \set VERBOSITY terse
 

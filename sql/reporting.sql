@@ -1,4 +1,4 @@
--- Reporting views (SPEC sections 3, 4 and 8): effective_permissions agrees
+-- Reporting views (README: Concepts, Audit): effective_permissions agrees
 -- with rbac_can, access_review findings, tenant_members, role_permissions,
 -- audit_events, and who may read them.
 \set VERBOSITY terse
@@ -409,7 +409,7 @@ SELECT role_name, base_role_name, tenant_name, resource_type,
   FROM zenml_rbac.role_permissions
  WHERE tenant_id = :'prod' AND resource_type IN ('pipeline', 'pipeline_run', 'secret', 'stack', 'member')
  GROUP BY 1, 2, 3, 4 ORDER BY 1, 4;
--- the view against an independent computation from the SPEC: predefined
+-- the view against an independent computation from the rules (README: Concepts): predefined
 -- roles from the tables of section 3; a custom role holds a pair iff its
 -- nearest edit of the pair in its base chain allows it, or, with no edit,
 -- its predefined root holds it ((base + allowed) - disallowed, live)

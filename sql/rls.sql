@@ -186,7 +186,7 @@ ROLLBACK;
 INSERT INTO rls_models (id, tenant_id, name) VALUES ('a0000000-0000-4000-8000-000000000033', :'prod', 'nobody');
 \echo :SQLSTATE
 -- a custom role with create but without read: the creator owns the new row,
--- so it reads it back, also through RETURNING (SPEC 6: owner passes SELECT;
+-- so it reads it back, also through RETURNING (README, Protecting tables: owner passes SELECT;
 -- the owner column lets the SELECT policy see that before the row registers)
 BEGIN;
 SELECT zenml_rbac.set_principal(:'owner');
@@ -316,7 +316,7 @@ SELECT count(*) FILTER (WHERE resource_id = 'a0000000-0000-4000-8000-00000000004
        count(*) FILTER (WHERE resource_id = 'a0000000-0000-4000-8000-000000000042') AS new_id
   FROM zenml_rbac.resource;
 -- an owner that holds create (not update) where it moves its own row: the
--- new row is its own there too, so it passes (SPEC 6: "update on the type,
+-- new row is its own there too, so it passes (README, Protecting tables: "update on the type,
 -- or owner, ...; a row moved to another tenant needs create there")
 SELECT zenml_rbac.grant_tenant_role(:'stage', :'editor', 'editor');
 SET ROLE regress_rls_app;

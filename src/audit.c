@@ -1,6 +1,6 @@
 /*
  * audit.c
- *     The tamper-evident audit log (SPEC section 8).
+ *     The tamper-evident audit log (README: Audit).
  *
  * Every row change of a catalog table is captured by an AFTER ROW trigger
  * (audit_capture) into a per-transaction queue.  At pre-commit the queue is

@@ -405,7 +405,7 @@ rbac_can_current_by_name(PG_FUNCTION_ARGS)
 }
 
 /* ------------------------------------------------------------------------
- * Organization capabilities (SPEC section 7): the lowest org role that holds
+ * Organization capabilities (README: Concepts): the lowest org role that holds
  * each capability x action; ORG_NONE where no role does.
  * ------------------------------------------------------------------------
  */

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test suite of zenml_rbac (pg_regress, isolation, pgTAP, Perl
-# cluster tests, the pgbouncer application test, the fuzz corpus) on every
-# PostgreSQL major it supports: 15 on this Debian 12 machine, 17 (Debian
-# trixie) and 18 (Debian sid) in debootstrap chroots (test/lib/chroot.sh),
-# never through the host's apt sources.  Ends with "N passed, N failed"
-# over all of them.
+# cluster tests, the README examples, the pgbouncer application test, the
+# fuzz corpus) on every PostgreSQL major it supports: 15 on this Debian 12
+# machine, 17 (Debian trixie) and 18 (Debian sid) in debootstrap chroots
+# (test/lib/chroot.sh), never through the host's apt sources.  Ends with
+# "N passed, N failed" over all of them.
 #   usage: bash test/run.sh            all supported majors (as root: installs what it needs)
 #          bash test/run.sh 17         one major (or several: 15 18)
 set -euo pipefail
@@ -62,7 +62,7 @@ for m in $majors; do
         echo "could not build the PostgreSQL $m chroot" > "$log"
         status=1
     fi
-    grep -E '^  [a-zA-Z][a-zA-Z ]*: [0-9]+ passed, [0-9]+ failed$|^  fuzz ' "$log" || true
+    grep -E '^  [a-zA-Z][a-zA-Z ]*: [0-9]+ passed, [0-9]+ failed$|^  fuzz |^  readme: ' "$log" || true
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
     if [ -z "$line" ]; then
         line="0 passed, 1 failed"

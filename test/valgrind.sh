@@ -54,7 +54,7 @@ done
 PGHOST=$work PGPORT=$port PGUSER=postgres psql -X -qAtc 'select 1' >/dev/null ||
     { echo "the server under valgrind did not start:"; cat "$work"/server.log "$work"/vg.*.log; exit 1; }
 status=0
-PGHOST=$work PGPORT=$port PGUSER=postgres make -s installcheck ISOLATION= \
+PGHOST=$work PGPORT=$port PGUSER=postgres make -s installcheck ISOLATION= TAP_TESTS= \
     ${VALGRIND_REGRESS:+REGRESS="$VALGRIND_REGRESS"} || status=$?
 as_pg "$bindir/pg_ctl" -D "$work/data" -m fast stop >/dev/null || true
 

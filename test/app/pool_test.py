@@ -50,7 +50,7 @@ POOL_SIZE = 8
 N_USERS = 50
 MIN_TXNS = min(200, MAX_TXNS)   # fewer means the load did not really run
 
-# What the tenant roles of the fixture give on the type 'model' (SPEC §3);
+# What the tenant roles of the fixture give on the type 'model' (README: Concepts);
 # 'creator' = editor without model:read, 'blind' = viewer without model:read.
 TYPE_PERMS = {
     "admin": {"create", "read", "update", "delete", "share"},

@@ -17,10 +17,10 @@
 #include "resource_ref.h"
 #include "vocabulary.h"
 
-/* The actions of SPEC section 5, in the order rbac_can numbers them. */
-static const char *const spec_actions[] = {"create", "read", "update", "delete", "share"};
+/* The actions as the README names them, in the order rbac_can numbers them. */
+static const char *const expected_actions[] = {"create", "read", "update", "delete", "share"};
 
-#define NUM_SPEC_ACTIONS ((int) (sizeof(spec_actions) / sizeof(spec_actions[0])))
+#define NUM_EXPECTED_ACTIONS ((int) (sizeof(expected_actions) / sizeof(expected_actions[0])))
 
 static void
 Fail(const char *what, const uint8_t *data, size_t size)
@@ -257,12 +257,12 @@ CheckAction(const uint8_t *data, size_t size)
 	int			got = ParseAction(text, size);
 	int			want = -1;
 
-	for (int i = 0; i < NUM_SPEC_ACTIONS; i++)
-		if (strlen(spec_actions[i]) == size && memcmp(spec_actions[i], data, size) == 0)
+	for (int i = 0; i < NUM_EXPECTED_ACTIONS; i++)
+		if (strlen(expected_actions[i]) == size && memcmp(expected_actions[i], data, size) == 0)
 			want = i;
 	if (got != want)
 		Fail("ParseAction's index is not the position of exactly this name", data, size);
-	if (got >= 0 && (strlen(spec_actions[got]) != size || memcmp(spec_actions[got], text, size) != 0))
+	if (got >= 0 && (strlen(expected_actions[got]) != size || memcmp(expected_actions[got], text, size) != 0))
 		Fail("ParseAction's index names another action", data, size);
 	free(text);
 }

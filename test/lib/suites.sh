@@ -24,13 +24,13 @@ tally_tap() {         # TAP streams (pgTAP through pg_prove, Perl through prove)
 }
 
 echo "== pg_regress"
-make -s installcheck ISOLATION= > "$log/regress" 2>&1
+make -s installcheck ISOLATION= TAP_TESTS= > "$log/regress" 2>&1
 cat "$log/regress"
 tally_regress "$log/regress" "regress"
 if [ -f regression.diffs ]; then cat regression.diffs; fi
 
 echo "== isolation"
-make -s installcheck REGRESS= > "$log/isolation" 2>&1
+make -s installcheck REGRESS= TAP_TESTS= > "$log/isolation" 2>&1
 cat "$log/isolation"
 tally_regress "$log/isolation" "isolation"
 if [ -f test/isolation/regression.diffs ]; then cat test/isolation/regression.diffs; fi
@@ -50,10 +50,17 @@ if [ ${#perl_tests[@]} -gt 0 ]; then
     chmod -R a+rwX . 2>/dev/null || true
     runas=""
     [ "$(id -u)" -eq 0 ] && runas="runuser -u postgres --"
-    PERL5LIB=$(pg_config --pkglibdir)/pgxs/src/test/perl \
-        $runas env PATH="$(pg_config --bindir):$PATH" prove -v "${perl_tests[@]}" > "$log/perl" 2>&1
+    $runas make -s prove_installcheck PROVE_FLAGS=-v > "$log/perl" 2>&1
     grep -E '^(not ok|Result|Files=)|^test/' "$log/perl" || true
     tally_tap "$log/perl" "Perl"
+fi
+
+echo "== README examples"
+# the SQL of "Getting started", with its commented results checked
+if bash test/readme.sh > "$log/readme" 2>&1; then
+    passed=$((passed + 1)); echo "  readme: ok"
+else
+    failed=$((failed + 1)); echo "  readme: FAILED"; tail -20 "$log/readme"
 fi
 
 echo "== application through pgbouncer"

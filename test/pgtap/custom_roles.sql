@@ -1,4 +1,4 @@
--- pgTAP: custom tenant roles (SPEC section 3, "Custom roles").
+-- pgTAP: custom tenant roles (README: Concepts, "Custom roles").
 --
 --   effective(role) = (effective(base) ∪ allowed) − disallowed
 --
@@ -8,7 +8,7 @@
 -- edit replacement, predefined roles are immutable and their names reserved,
 -- drop_role is refused (2BP01) while another role builds on it.
 --
--- Expected sets are computed here from the SPEC formula and SPEC's table of
+-- Expected sets are computed here from the README's formula and its table of
 -- predefined roles; they are never read from the extension.
 \set ON_ERROR_STOP 1
 \set QUIET 1
@@ -17,7 +17,7 @@ BEGIN;
 SELECT plan(683);
 
 -- ---------------------------------------------------------------------------
--- Vocabulary, the predefined roles of SPEC section 3, and the formula
+-- Vocabulary, the predefined roles (README: Concepts), and the formula
 -- ---------------------------------------------------------------------------
 
 CREATE TEMP TABLE tap_type (ord int PRIMARY KEY, type text NOT NULL UNIQUE, kind text NOT NULL);
@@ -55,7 +55,7 @@ CREATE FUNCTION pg_temp.predef(role text) RETURNS text[] LANGUAGE sql STABLE AS 
       JOIN tap_role_rule r ON r.role = predef.role AND r.kind = t.kind AND a.action = ANY (r.actions)
 $$;
 
--- SPEC section 3: effective(role) = (effective(base) ∪ allowed) − disallowed
+-- README, Concepts: effective(role) = (effective(base) ∪ allowed) − disallowed
 CREATE FUNCTION pg_temp.eff(base text[], allowed text[], disallowed text[]) RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce(array_agg(p ORDER BY p), '{}')

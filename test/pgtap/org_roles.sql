@@ -1,12 +1,12 @@
 -- pgTAP: rbac_org_can(principal, org, capability, action), the full
--- organization matrix of SPEC section 7 (and section 3's organization table).
+-- organization matrix of the README (Concepts: organization roles).
 --
 -- Capabilities organization, billing, member, tenant, team x actions create,
 -- read, update, delete, share x roles org_admin, org_editor, org_viewer, one
--- assertion per cell; every pair not in the SPEC table is false.  Principals
+-- assertion per cell; every pair not in that table is false.  Principals
 -- without a usable org role get false everywhere; unknown names are 22023.
 --
--- The expectations are the SPEC table written down as data; they are never
+-- The expectations are that table written down as data; they are never
 -- read from the extension.
 \set ON_ERROR_STOP 1
 \set QUIET 1
@@ -15,7 +15,7 @@ BEGIN;
 SELECT plan(280);
 
 -- ---------------------------------------------------------------------------
--- The expected matrix (SPEC section 7)
+-- The expected matrix (README: Concepts)
 -- ---------------------------------------------------------------------------
 
 CREATE TEMP TABLE tap_capability (ord int PRIMARY KEY, capability text NOT NULL UNIQUE);
@@ -114,7 +114,7 @@ SELECT * FROM pg_temp.tap_org_cells('org_viewer', pg_temp.fx('viewer'), pg_temp.
 -- Other ways to hold a role (3 x 25 cells)
 -- ---------------------------------------------------------------------------
 
--- SPEC section 2: a service account is created as an org_viewer of its organization
+-- README, Concepts: a service account is created as an org_viewer of its organization
 SELECT * FROM pg_temp.tap_org_cells('service account (org_viewer)', pg_temp.fx('bot'), pg_temp.fx('org'), 'org_viewer');
 SELECT * FROM pg_temp.tap_org_cells('org_admin replaced by org_viewer', pg_temp.fx('demoted'), pg_temp.fx('org'), 'org_viewer');
 SELECT * FROM pg_temp.tap_org_cells('org_viewer + tenant admin', pg_temp.fx('tenant_admin'), pg_temp.fx('org'), 'org_viewer');

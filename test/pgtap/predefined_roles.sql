@@ -1,11 +1,11 @@
--- pgTAP: the predefined tenant roles (SPEC section 3) as a full matrix.
+-- pgTAP: the predefined tenant roles (README: Concepts) as a full matrix.
 --
 -- admin / editor / viewer x every resource type (the nine seeded data types,
 -- one type registered here, the three administration types) x every action,
 -- one assertion per cell, for principals holding the role directly, through a
 -- team, and for principals that must get nothing at all.
 --
--- The expectations below are SPEC section 3 written down as data; they are
+-- The expectations below are the README's table written down as data; they are
 -- never read from the extension's catalog.
 \set ON_ERROR_STOP 1
 \set QUIET 1
@@ -14,7 +14,7 @@ BEGIN;
 SELECT plan(1044);
 
 -- ---------------------------------------------------------------------------
--- The expected matrix (SPEC section 3, "Tenant roles (predefined)")
+-- The expected matrix (README: Concepts, "Tenant roles")
 -- ---------------------------------------------------------------------------
 
 CREATE TEMP TABLE tap_type (ord int PRIMARY KEY, type text NOT NULL UNIQUE, kind text NOT NULL);
@@ -158,7 +158,7 @@ SELECT * FROM pg_temp.tap_cells('admin, unknown tenant', pg_temp.fx('admin'), 'a
 SELECT * FROM pg_temp.tap_cells('admin of sibling tenant', pg_temp.fx('sibling_admin'), pg_temp.fx('tenant'), NULL);
 
 -- ---------------------------------------------------------------------------
--- Names are validated first, whoever asks (SPEC section 3)
+-- Names are validated first, whoever asks (README: Concepts)
 -- ---------------------------------------------------------------------------
 
 SELECT throws_ok(format('SELECT zenml_rbac.rbac_can(%L::uuid, %L::uuid, %L, %L)',

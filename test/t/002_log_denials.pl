@@ -1,4 +1,4 @@
-# zenml_rbac.log_denials (SPEC section 8, README "Format"): off by default
+# zenml_rbac.log_denials (README "Format"): off by default
 # and settable only by superusers; when on, every denied rbac_can() /
 # rbac_org_can() call and every write a protected table refuses writes one
 # server LOG entry
@@ -346,7 +346,6 @@ is(scalar(grep { $_->{principal} eq ('p' x 256) . '...' && $_->{tenant} eq ('t' 
 	'every 50 kB value is cut to its first 256 bytes, marked "..."');
 ok($grown < 2000 * 1500, "the log grew by $grown bytes, under 1,500 a line");
 # by default one statement writes at most 100 lines, then one saying so
-my $log;
 ($entries, $rc, $out, undef, $log) = denials("$flood;");
 is(scalar @$entries, 100, 'by default a statement logs its first 100 denials');
 is(scalar(() = $log =~ /zenml_rbac: more than 100 denials in this statement; the rest are not logged/g), 1,

@@ -1,4 +1,4 @@
-# Logical replication of the catalog (SPEC section 9): a control database
+# Logical replication of the catalog (README: Logical replication): a control database
 # publishes it, two application databases in other clusters subscribe and
 # decide locally.  After the initial sync and after every batch of changes
 # made on the control database the subscribers give the control database's

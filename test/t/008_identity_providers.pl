@@ -1,4 +1,4 @@
-# Identity providers (SPEC section 10): OIDC tokens minted here (JwtMint.pm,
+# Identity providers (README: Identity providers): OIDC tokens minted here (JwtMint.pm,
 # openssl) for three providers, one per algorithm (RS256, ES256, HS256),
 # against the shared fixture.
 #
@@ -953,7 +953,7 @@ for my $f (sort keys %denied_management)
 		  . "SELECT zenml_rbac.$f($denied_management{$f});\nROLLBACK;");
 	push @system_with_principal, $f unless $err =~ /ERROR:  42501: /;
 }
-# SPEC section 3: the system is a superuser or the extension owner acting
+# README, Security model: the system is a superuser or the extension owner acting
 # with no principal set
 is(join(', ', @system_with_principal), '',
 	'a superuser acting as principal u3 (an org viewer) is not the system: every management function refuses it');
