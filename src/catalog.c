@@ -573,7 +573,6 @@ typedef enum CatalogQuery
 	Q_NAME_PG_ROLE,
 	Q_OWNED,
 	Q_SHARED,
-	Q_PROTECTION,
 	Q_PRINCIPAL_GRANTS,
 	Q_TEAM_MEMBERS,
 	Q_OWNED_BY,
@@ -673,11 +672,6 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 		" WHERE principal_id = ANY ($1) AND resource_type = $2"
 		" AND $3 = ANY (actions) AND tenant_id <> ALL ($4)",
 		4, {UUIDARRAYOID, TEXTOID, TEXTOID, UUIDARRAYOID}
-	},
-	[Q_PROTECTION] = {
-		"SELECT resource_type, tenant_column, id_column, owner_column"
-		" FROM zenml_rbac.protected_table WHERE relid = $1",
-		1, {REGCLASSOID}
 	},
 	[Q_PRINCIPAL_GRANTS] = {
 		/* every share held by the principals */
@@ -1398,11 +1392,30 @@ CollectPairs(uint64 n, InstancePair **pairs, int *npairs, int *capacity)
 	}
 }
 
+bool
+CatalogSharedWith(const ResourceEntry *r, const PrincipalEntry *p, uint8 wanted)
+{
+	for (int g = 0; g < r->ngrants; g++)
+	{
+		const GrantItem *grant = &r->grants[g];
+
+		if (wanted != 0 && !(grant->actions & wanted))
+			continue;
+		if (UuidEquals(&grant->principal, &p->id))
+			return true;
+		for (int t = 0; t < p->nteams; t++)
+			if (UuidEquals(&grant->principal, &p->teams[t]))
+				return true;
+	}
+	return false;
+}
+
 /*
  * What the row-level security policies add to the tenant arm: instances the
  * principal owns in tenants where it is a member without the type-level
  * action, and instances shared with it (or its teams) with the action in
- * tenants where it lacks that action.  Mirrors Decide() in decision.c.
+ * tenants where it lacks that action: the rules of Decide() (decision.c)
+ * for an instance, from the same PermitsOnType.
  */
 const InstanceSet *
 CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
@@ -1453,10 +1466,10 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 		{
 			const uint8 *perms = CatalogTenantPermissions(principal, &p->tenants[t]);
 
-			if (perms != NULL && (perms[type_index] & RBAC_BIT(action)))
+			if (PermitsOnType(perms, type_index, RBAC_BIT(action)))
 				with[nwith++] = p->tenants[t];
-			else
-				lacking[nlacking++] = p->tenants[t];
+			else if (perms != NULL)
+				lacking[nlacking++] = p->tenants[t];	/* owned rows count where a member */
 		}
 		grantees[0] = *principal;
 		memcpy(grantees + 1, p->teams, sizeof(pg_uuid_t) * p->nteams);
@@ -1572,40 +1585,6 @@ CatalogTeamMembers(const pg_uuid_t *teams, int n, pg_uuid_t **out)
 	EndCatalogAccess(&access);
 	*out = members;
 	return (int) rows;
-}
-
-/* ------------------------------------------------------------------------
- * Protected tables
- * ------------------------------------------------------------------------
- */
-
-static void
-CopyName(char *dst, uint64 row, int col)
-{
-	char	   *value = ResultText(row, col);
-
-	dst[0] = '\0';
-	if (value != NULL)
-		strlcpy(dst, value, NAMEDATALEN);
-}
-
-void
-CatalogProtection(Oid relid, ProtectionConfig *out)
-{
-	CatalogAccess access;
-	Datum		arg = ObjectIdGetDatum(relid);
-
-	memset(out, 0, sizeof(*out));
-	BeginCatalogAccess(&access);
-	if (RunQuery(Q_PROTECTION, &arg) > 0)
-	{
-		out->found = true;
-		CopyName(out->resource_type, 0, 1);
-		CopyName(out->tenant_column, 0, 2);
-		CopyName(out->id_column, 0, 3);
-		CopyName(out->owner_column, 0, 4);
-	}
-	EndCatalogAccess(&access);
 }
 
 /* ------------------------------------------------------------------------

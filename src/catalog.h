@@ -120,6 +120,13 @@ extern PrincipalEntry *CatalogGetPrincipal(const pg_uuid_t *id);
 extern const uint8 *CatalogTenantPermissions(const pg_uuid_t *principal,
 											 const pg_uuid_t *tenant);
 
+/* Whether a permission set (NULL: not a member) holds one of the wanted actions on a type. */
+static inline bool
+PermitsOnType(const uint8 *permissions, int type_index, uint8 wanted)
+{
+	return permissions != NULL && (permissions[type_index] & wanted) != 0;
+}
+
 /* Highest organization role of a loaded principal, teams included. */
 extern OrgRoleLevel CatalogOrgRole(const pg_uuid_t *principal, const pg_uuid_t *org);
 
@@ -129,6 +136,12 @@ extern const uint8 *CatalogRolePermissions(const pg_uuid_t *role);
 /* Ownership and shares of one resource instance. */
 extern ResourceEntry *CatalogGetResource(const pg_uuid_t *tenant, int type_index,
 										 const pg_uuid_t *id);
+
+/*
+ * Whether one of the resource's shares reaches the principal: held by it or
+ * by one of its teams, with one of the wanted actions (0: any share).
+ */
+extern bool CatalogSharedWith(const ResourceEntry *r, const PrincipalEntry *p, uint8 wanted);
 
 /*
  * The instances of one type a principal reaches by ownership or shares with
@@ -163,18 +176,6 @@ typedef struct HeldGrant
 extern int	CatalogPrincipalGrants(const pg_uuid_t *principals, int n, HeldGrant **out);
 extern int	CatalogOwnedResources(const pg_uuid_t *owner, HeldGrant **out);
 extern int	CatalogTeamMembers(const pg_uuid_t *teams, int n, pg_uuid_t **out);
-
-/* How a protected table is protected (zenml_rbac.protected_table). */
-typedef struct ProtectionConfig
-{
-	bool		found;
-	char		resource_type[NAMEDATALEN];
-	char		tenant_column[NAMEDATALEN];
-	char		id_column[NAMEDATALEN];
-	char		owner_column[NAMEDATALEN];	/* empty when there is none */
-} ProtectionConfig;
-
-extern void CatalogProtection(Oid relid, ProtectionConfig *out);
 
 /* Name lookups ('u' user, 'o' organization, 't' "org/tenant", 'l' linked pg role). */
 extern bool CatalogResolveName(char kind, const char *name, pg_uuid_t *out);

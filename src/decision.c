@@ -219,7 +219,7 @@ Decide(CallMemo *memo, const pg_uuid_t *principal, const pg_uuid_t *tenant,
 	}
 	if (!p->exists || !p->active)
 		return false;
-	if (perms != NULL && (perms[target->type_index] & wanted))
+	if (PermitsOnType(perms, target->type_index, wanted))
 		return true;
 	if (!target->has_id)
 		return false;
@@ -229,19 +229,7 @@ Decide(CallMemo *memo, const pg_uuid_t *principal, const pg_uuid_t *tenant,
 		return false;
 	if (perms != NULL && r->has_owner && UuidEquals(&r->owner, principal))
 		return true;
-	for (int g = 0; g < r->ngrants; g++)
-	{
-		const GrantItem *grant = &r->grants[g];
-
-		if (!(grant->actions & wanted))
-			continue;
-		if (UuidEquals(&grant->principal, principal))
-			return true;
-		for (int t = 0; t < p->nteams; t++)
-			if (UuidEquals(&grant->principal, &p->teams[t]))
-				return true;
-	}
-	return false;
+	return CatalogSharedWith(r, p, wanted);
 }
 
 bool
@@ -261,27 +249,21 @@ DecisionAllows(const pg_uuid_t *principal, const pg_uuid_t *tenant, int type_ind
 	return Decide(&memo, principal, tenant, &target);
 }
 
+/* A uuid, else a name of that kind (CatalogResolveName): 'u' user, 't' "org/tenant". */
+static bool
+ResolveText(text *t, char kind, pg_uuid_t *out)
+{
+	char	   *s = text_to_cstring(t);
+
+	if (ParseUuid(s, strlen(s), out->data))
+		return true;
+	return CatalogResolveName(kind, s, out);
+}
+
 /* A principal given as text: a uuid, else a user name. */
-static bool
-ResolvePrincipalText(text *t, pg_uuid_t *out)
-{
-	char	   *s = text_to_cstring(t);
-
-	if (ParseUuid(s, strlen(s), out->data))
-		return true;
-	return CatalogResolveName('u', s, out);
-}
-
+#define ResolvePrincipalText(t, out) ResolveText((t), 'u', (out))
 /* A tenant given as text: a uuid, else 'organization/tenant'. */
-static bool
-ResolveTenantText(text *t, pg_uuid_t *out)
-{
-	char	   *s = text_to_cstring(t);
-
-	if (ParseUuid(s, strlen(s), out->data))
-		return true;
-	return CatalogResolveName('t', s, out);
-}
+#define ResolveTenantText(t, out) ResolveText((t), 't', (out))
 
 /* An argument as the log line shows it (NULL when absent). */
 static char *

@@ -28,6 +28,7 @@
 
 #include "denial_log.h"
 #include "catalog.h"
+#include "compat.h"
 #include "decision.h"
 #include "identity.h"
 #include "resource_ref.h"
@@ -96,7 +97,7 @@ MemberTenants(FunctionCallInfo fcinfo, bool holding)
 	{
 		const uint8 *perms = CatalogTenantPermissions(&principal, &p->tenants[t]);
 
-		if (perms != NULL && ((perms[type_index] & RBAC_BIT(action)) != 0) == holding)
+		if (perms != NULL && PermitsOnType(perms, type_index, RBAC_BIT(action)) == holding)
 			items[n++] = UUIDPGetDatum(&p->tenants[t]);
 	}
 	if (n == 0)
@@ -249,15 +250,7 @@ rls_registered(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	if (CatalogTenantPermissions(&principal, tenant) != NULL)
 		PG_RETURN_BOOL(true);
-	for (int g = 0; g < r->ngrants; g++)
-	{
-		if (UuidEquals(&r->grants[g].principal, &principal))
-			PG_RETURN_BOOL(true);
-		for (int t = 0; t < p->nteams; t++)
-			if (UuidEquals(&r->grants[g].principal, &p->teams[t]))
-				PG_RETURN_BOOL(true);
-	}
-	PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(CatalogSharedWith(r, p, 0));
 }
 
 /* ------------------------------------------------------------------------
@@ -266,6 +259,47 @@ rls_registered(PG_FUNCTION_ARGS)
  */
 
 /* A protected table's configuration, resolved for one relation (per trigger call site). */
+/* How a protected table is protected (zenml_rbac.protected_table). */
+typedef struct ProtectionConfig
+{
+	bool		found;
+	char		resource_type[NAMEDATALEN];
+	char		tenant_column[NAMEDATALEN];
+	char		id_column[NAMEDATALEN];
+	char		owner_column[NAMEDATALEN];	/* empty when there is none */
+} ProtectionConfig;
+
+
+/* The table's row of zenml_rbac.protected_table, as the extension owner reads it. */
+static void
+LoadProtection(Oid relid, ProtectionConfig *out)
+{
+	static SPIPlanPtr plan = NULL;
+	CatalogAccess access;
+	Oid			argtype = REGCLASSOID;
+	Datum		arg = ObjectIdGetDatum(relid);
+
+	memset(out, 0, sizeof(*out));
+	BeginCatalogAccess(&access);
+	if (CatalogExecute(&plan, "SELECT resource_type, tenant_column, id_column, owner_column"
+					   " FROM zenml_rbac.protected_table WHERE relid = $1",
+					   1, &argtype, &arg, NULL) > 0)
+	{
+		char	   *columns[4] = {out->resource_type, out->tenant_column, out->id_column,
+		out->owner_column};
+
+		out->found = true;
+		for (int i = 0; i < 4; i++)
+		{
+			char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+
+			if (value != NULL)
+				strlcpy(columns[i], value, NAMEDATALEN);
+		}
+	}
+	EndCatalogAccess(&access);
+}
+
 typedef struct TableProtection
 {
 	Oid			relid;			/* the relation the trigger fires on */
@@ -323,7 +357,7 @@ GetTableProtection(FunctionCallInfo fcinfo, Relation rel)
 	}
 	tp->relid = relid;
 	tp->protected_relid = relid;
-	CatalogProtection(relid, &tp->config);
+	LoadProtection(relid, &tp->config);
 	if (!tp->config.found && rel->rd_rel->relispartition)
 	{
 		/* row triggers are cloned to partitions: the parent is what is protected */
@@ -332,7 +366,7 @@ GetTableProtection(FunctionCallInfo fcinfo, Relation rel)
 
 		foreach(lc, ancestors)
 		{
-			CatalogProtection(lfirst_oid(lc), &tp->config);
+			LoadProtection(lfirst_oid(lc), &tp->config);
 			if (tp->config.found)
 			{
 				tp->protected_relid = lfirst_oid(lc);
@@ -575,6 +609,24 @@ RunRegistrationQuery(const char *sql, int nargs, Oid *types, Datum *values, cons
 		elog(ERROR, "zenml_rbac: registration query failed: %s", SPI_result_code_string(rc));
 }
 
+/* Why a row cannot be registered: its tenant does not exist, or its id is another owner's. */
+pg_noreturn static void
+RefuseRegistration(Relation rel, TableProtection *tp, bool no_tenant, const char *id,
+				   const char *tenant)
+{
+	if (no_tenant)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("row %s of table \"%s\" names tenant %s, which does not exist",
+						id, RelationGetRelationName(rel), tenant)));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNIQUE_VIOLATION),
+			 errmsg("resource %s/%s is already registered in tenant %s with another owner",
+					tp->config.resource_type, id, tenant),
+			 errdetail("A row of table \"%s\" cannot take over a registered resource.",
+					   RelationGetRelationName(rel))));
+}
+
 /*
  * Registers the rows of a relation or transition table: first refuses rows
  * naming an unknown tenant or an instance registered with another owner,
@@ -619,17 +671,9 @@ RegisterRows(Relation rel, TableProtection *tp, const char *source, const pg_uui
 		char	   *tenant = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		char	   *id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
-		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)))
-			ereport(ERROR,
-					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("row %s of table \"%s\" names tenant %s, which does not exist",
-							id, RelationGetRelationName(rel), tenant)));
-		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("resource %s/%s is already registered in tenant %s with another owner",
-						tp->config.resource_type, id, tenant),
-				 errdetail("A row of table \"%s\" cannot take over a registered resource.",
-						   RelationGetRelationName(rel))));
+		RefuseRegistration(rel, tp,
+						   DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)),
+						   id, tenant);
 	}
 	RunRegistrationQuery(psprintf("INSERT INTO zenml_rbac.resource"
 								  " (tenant_id, resource_type, resource_id, owner_id)"
@@ -736,18 +780,8 @@ ReregisterRow(Relation rel, TableProtection *tp, HeapTuple old_row, HeapTuple ne
 						 "  AND resource_type = $2 AND resource_id = $3"
 						 "  AND owner_id IS DISTINCT FROM $4)",
 						 4, types, values, nulls, SPI_OK_SELECT);
-	if (ResultBool(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("row %s of table \"%s\" names tenant %s, which does not exist",
-						UuidText(new_id), RelationGetRelationName(rel), UuidText(new_tenant))));
-	if (ResultBool(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("resource %s/%s is already registered in tenant %s with another owner",
-						tp->config.resource_type, UuidText(new_id), UuidText(new_tenant)),
-				 errdetail("A row of table \"%s\" cannot take over a registered resource.",
-						   RelationGetRelationName(rel))));
+	if (ResultBool(1) || ResultBool(2))
+		RefuseRegistration(rel, tp, ResultBool(1), UuidText(new_id), UuidText(new_tenant));
 	RunRegistrationQuery("INSERT INTO zenml_rbac.resource (tenant_id, resource_type, resource_id, owner_id)"
 						 " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
 						 4, types, values, nulls, SPI_OK_INSERT);
