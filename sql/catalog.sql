@@ -150,3 +150,13 @@ CREATE TABLE public.not_catalog (x int);
 CREATE TRIGGER t AFTER INSERT ON public.not_catalog FOR EACH ROW EXECUTE FUNCTION zenml_rbac.catalog_changed();
 INSERT INTO public.not_catalog VALUES (1);
 DROP TABLE public.not_catalog;
+-- each C function is named after the SQL function it implements, without
+-- the internal underscore (an overload adds a suffix): src/ is searchable
+SELECT p.proname AS sql_name, p.prosrc AS c_name
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'zenml_rbac')
+   AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
+   AND p.prosrc <> ltrim(p.proname, '_')
+   AND p.prosrc NOT LIKE ltrim(p.proname, '_') || '\_%'
+ ORDER BY 1;

@@ -620,6 +620,7 @@ jwk_check(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+PG_FUNCTION_INFO_V1(refuse_token);
 PG_FUNCTION_INFO_V1(jwt_refuse);
 
 /*
@@ -627,7 +628,7 @@ PG_FUNCTION_INFO_V1(jwt_refuse);
  * whose identity cannot act (unlinked, deactivated), logged like the rest.
  */
 Datum
-jwt_refuse(PG_FUNCTION_ARGS)
+refuse_token(PG_FUNCTION_ARGS)
 {
 	TokenParts	t;
 
@@ -635,4 +636,11 @@ jwt_refuse(PG_FUNCTION_ARGS)
 	t.iss = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	t.sub = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	Refuse(PG_ARGISNULL(0) ? "refused" : text_to_cstring(PG_GETARG_TEXT_PP(0)), &t);
+}
+
+/* The name 0.2.0's install script binds _refuse_token to. */
+Datum
+jwt_refuse(PG_FUNCTION_ARGS)
+{
+	return refuse_token(fcinfo);
 }

@@ -211,7 +211,7 @@ FindRemoval(const char *what)
 
 PG_FUNCTION_INFO_V1(remove_latest);
 
-/* _remove(what text, a uuid, b uuid, c uuid): one of the removals above. */
+/* _remove_latest(what text, a uuid, b uuid, c uuid): one of the removals above. */
 Datum
 remove_latest(PG_FUNCTION_ARGS)
 {

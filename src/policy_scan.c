@@ -609,17 +609,17 @@ PolicyScanInit(void)
 	set_rel_pathlist_hook = PolicyScanSetRelPathlist;
 }
 
-PG_FUNCTION_INFO_V1(rls_planner_support);
+PG_FUNCTION_INFO_V1(policy_planner_support);
 
 /*
- * rls_planner_support(internal) returns internal: the planner support
+ * _policy_planner_support(internal) returns internal: the planner support
  * function of the policies' array functions.  The planner calls it while it
  * simplifies a policy's InitPlan, before it plans the table: so the library,
  * and with it the path above, is loaded in time for a backend's first query.
  * It answers no request.
  */
 Datum
-rls_planner_support(PG_FUNCTION_ARGS)
+policy_planner_support(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(NULL);
 }

@@ -271,10 +271,10 @@ COMMENT ON TYPE zenml_rbac._tenant_members_before IS
 -- role; team_member: team, member), against the latest committed catalog: in
 -- REPEATABLE READ a row a concurrent commit added fails the call (40001)
 -- instead of surviving the removal unseen.
-CREATE FUNCTION zenml_rbac._remove(what text, a uuid, b uuid, c uuid) RETURNS void
+CREATE FUNCTION zenml_rbac._remove_latest(what text, a uuid, b uuid, c uuid) RETURNS void
     LANGUAGE c VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'remove_latest';
-COMMENT ON FUNCTION zenml_rbac._remove(text, uuid, uuid, uuid) IS
+COMMENT ON FUNCTION zenml_rbac._remove_latest(text, uuid, uuid, uuid) IS
     'Internal: removes an org member''s rows, a tenant role assignment or a team membership, found in the latest committed catalog (40001 for a row a REPEATABLE READ transaction cannot see).';
 
 -- Called after a change with the members from before it: whoever stopped

@@ -58,7 +58,7 @@ COMMENT ON FUNCTION zenml_rbac._jwt_verify(text) IS
     'Internal: the verified identity a token carries with its linked principal and its provider''s provisioning, all from the latest committed catalog; or 28000 "invalid token" (the reason goes to the log with zenml_rbac.log_denials).';
 
 CREATE FUNCTION zenml_rbac._refuse_token(reason text, issuer text, subject text) RETURNS void
-    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'jwt_refuse';
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'refuse_token';
 COMMENT ON FUNCTION zenml_rbac._refuse_token(text, text, text) IS
     'Internal: 28000 "invalid token" for a verified token whose identity cannot act, logged with zenml_rbac.log_denials.';
 

@@ -145,7 +145,7 @@ BEGIN
     -- thereby leave a tenant lose their shares there
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
       FROM zenml_rbac._team_tenants(principal, zenml_rbac._with_team_members(ARRAY[principal])) s;
-    PERFORM zenml_rbac._remove('org_member', org, principal, NULL);
+    PERFORM zenml_rbac._remove_latest('org_member', org, principal, NULL);
     FOREACH v_before IN ARRAY v_snapshot LOOP
         PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
     END LOOP;

@@ -23,7 +23,7 @@ COMMENT ON FUNCTION zenml_rbac._require_system(text) IS
 -- src/policy_scan.c) before the table itself is planned.
 CREATE FUNCTION zenml_rbac._policy_planner_support(internal) RETURNS internal
     LANGUAGE c STRICT
-    AS 'MODULE_PATHNAME', 'rls_planner_support';
+    AS 'MODULE_PATHNAME', 'policy_planner_support';
 COMMENT ON FUNCTION zenml_rbac._policy_planner_support(internal) IS
     'Internal: planner support of the policy functions; loads zenml_rbac''s planner path in time for a backend''s first query. Answers no request.';
 

@@ -64,7 +64,7 @@ DECLARE
 BEGIN
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
       FROM zenml_rbac._team_tenants(team, ARRAY[principal]) s;
-    PERFORM zenml_rbac._remove('team_member', team, principal, NULL);
+    PERFORM zenml_rbac._remove_latest('team_member', team, principal, NULL);
     FOREACH v_before IN ARRAY v_snapshot LOOP
         PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
     END LOOP;

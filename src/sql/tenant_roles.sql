@@ -42,7 +42,7 @@ BEGIN
     END IF;
     v_affected := zenml_rbac._with_team_members(ARRAY[principal]);
     v_before := zenml_rbac._tenant_members(tenant, v_affected);
-    PERFORM zenml_rbac._remove('tenant_role', tenant, principal, v_role);
+    PERFORM zenml_rbac._remove_latest('tenant_role', tenant, principal, v_role);
     PERFORM zenml_rbac._drop_departed_grants(tenant, v_before);
 END
 $$;

@@ -141,10 +141,10 @@ COMMENT ON FUNCTION zenml_rbac._principal_tenants(uuid) IS
 -- role; team_member: team, member), against the latest committed catalog: in
 -- REPEATABLE READ a row a concurrent commit added fails the call (40001)
 -- instead of surviving the removal unseen.
-CREATE OR REPLACE FUNCTION zenml_rbac._remove(what text, a uuid, b uuid, c uuid) RETURNS void
+CREATE OR REPLACE FUNCTION zenml_rbac._remove_latest(what text, a uuid, b uuid, c uuid) RETURNS void
     LANGUAGE c VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'remove_latest';
-COMMENT ON FUNCTION zenml_rbac._remove(text, uuid, uuid, uuid) IS
+COMMENT ON FUNCTION zenml_rbac._remove_latest(text, uuid, uuid, uuid) IS
     'Internal: removes an org member''s rows, a tenant role assignment or a team membership, found in the latest committed catalog (40001 for a row a REPEATABLE READ transaction cannot see).';
 
 -- Called after a change with the members from before it: whoever stopped
@@ -284,7 +284,7 @@ BEGIN
     -- thereby leave a tenant lose their shares there
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
       FROM zenml_rbac._team_tenants(principal, zenml_rbac._with_team_members(ARRAY[principal])) s;
-    PERFORM zenml_rbac._remove('org_member', org, principal, NULL);
+    PERFORM zenml_rbac._remove_latest('org_member', org, principal, NULL);
     FOREACH v_before IN ARRAY v_snapshot LOOP
         PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
     END LOOP;
@@ -309,7 +309,7 @@ BEGIN
     END IF;
     v_affected := zenml_rbac._with_team_members(ARRAY[principal]);
     v_before := zenml_rbac._tenant_members(tenant, v_affected);
-    PERFORM zenml_rbac._remove('tenant_role', tenant, principal, v_role);
+    PERFORM zenml_rbac._remove_latest('tenant_role', tenant, principal, v_role);
     PERFORM zenml_rbac._drop_departed_grants(tenant, v_before);
 END
 $$;
@@ -360,7 +360,7 @@ DECLARE
 BEGIN
     SELECT coalesce(array_agg(s), '{}') INTO v_snapshot
       FROM zenml_rbac._team_tenants(team, ARRAY[principal]) s;
-    PERFORM zenml_rbac._remove('team_member', team, principal, NULL);
+    PERFORM zenml_rbac._remove_latest('team_member', team, principal, NULL);
     FOREACH v_before IN ARRAY v_snapshot LOOP
         PERFORM zenml_rbac._drop_departed_grants(v_before.tenant_id, v_before.members);
     END LOOP;
@@ -689,6 +689,11 @@ CREATE OR REPLACE FUNCTION zenml_rbac._jwt_verify(token text, OUT provider uuid,
 COMMENT ON FUNCTION zenml_rbac._jwt_verify(text) IS
     'Internal: the verified identity a token carries with its linked principal and its provider''s provisioning, all from the latest committed catalog; or 28000 "invalid token" (the reason goes to the log with zenml_rbac.log_denials).';
 
+-- C functions are named after the SQL functions they implement (0.2.0's
+-- 'jwt_refuse' stays in the library for databases still at 0.2.0).
+CREATE OR REPLACE FUNCTION zenml_rbac._refuse_token(reason text, issuer text, subject text) RETURNS void
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'refuse_token';
+
 -- Users created before the provider was registered may already hold names
 -- its just-in-time logins would give ("<provider>:<subject>"); such a
 -- subject's first login is refused rather than handed that user.
@@ -876,7 +881,7 @@ REVOKE ALL ON FUNCTION
     zenml_rbac._warn_taken_names(text),
     zenml_rbac._principal_active(uuid),
     zenml_rbac._principal_tenants(uuid),
-    zenml_rbac._remove(text, uuid, uuid, uuid),
+    zenml_rbac._remove_latest(text, uuid, uuid, uuid),
     zenml_rbac._note_key_use(uuid)
     FROM PUBLIC;
 COMMENT ON COLUMN zenml_rbac.api_key.last_used_at IS
@@ -949,7 +954,7 @@ $$;
 -- text (a missing one stays missing: protected_tables reports it).
 CREATE FUNCTION zenml_rbac._policy_planner_support(internal) RETURNS internal
     LANGUAGE c STRICT
-    AS 'MODULE_PATHNAME', 'rls_planner_support';
+    AS 'MODULE_PATHNAME', 'policy_planner_support';
 COMMENT ON FUNCTION zenml_rbac._policy_planner_support(internal) IS
     'Internal: planner support of the policy functions; loads zenml_rbac''s planner path in time for a backend''s first query. Answers no request.';
 REVOKE ALL ON FUNCTION zenml_rbac._policy_planner_support(internal) FROM PUBLIC;
