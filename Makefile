@@ -14,7 +14,7 @@ SQL_SOURCES = src/sql/header.sql src/sql/catalog.sql src/sql/checks.sql \
               src/sql/organizations.sql src/sql/principals.sql src/sql/teams.sql \
               src/sql/tenant_roles.sql src/sql/custom_roles.sql \
               src/sql/resources.sql src/sql/api_keys.sql src/sql/protect.sql \
-              src/sql/audit.sql src/sql/reporting.sql src/sql/privileges.sql \
+              src/sql/audit.sql src/sql/reporting.sql \
               src/sql/identity_providers.sql src/sql/catalog_triggers.sql
 # Past releases' install scripts, frozen, and every upgrade step between
 # them (src/sql/upgrade/A--B.sql: the changes to A's objects, then the

@@ -161,3 +161,27 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac.authenticate(text) IS
     'Acts, until the transaction ends, as the service account the API key belongs to; 28P01 for any wrong, expired, retired, revoked or malformed key.';
+
+-- Who may call these: the key management authorizes its caller itself, and
+-- possessing a valid key is the credential (authenticate), so any role may
+-- call those; the rest are internal.
+REVOKE ALL ON
+    zenml_rbac.api_key
+    FROM PUBLIC;
+REVOKE ALL ON FUNCTION
+    zenml_rbac._api_key_lookup(text),
+    zenml_rbac._issue_api_key(uuid, timestamp with time zone),
+    zenml_rbac._key_owner(uuid, text, boolean),
+    zenml_rbac._new_api_key(),
+    zenml_rbac._note_key_use(uuid),
+    zenml_rbac.authenticate(text),
+    zenml_rbac.create_api_key(uuid, timestamp with time zone),
+    zenml_rbac.revoke_api_key(uuid),
+    zenml_rbac.rotate_api_key(uuid, interval)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.authenticate(text),
+    zenml_rbac.create_api_key(uuid, timestamp with time zone),
+    zenml_rbac.revoke_api_key(uuid),
+    zenml_rbac.rotate_api_key(uuid, interval)
+    TO PUBLIC;

@@ -120,3 +120,23 @@ CREATE FUNCTION zenml_rbac.audit_head(OUT chain uuid, OUT seq bigint, OUT hash b
     AS 'MODULE_PATHNAME', 'audit_head';
 COMMENT ON FUNCTION zenml_rbac.audit_head() IS
     'The last committed event of this database''s chain. Keep it outside the database to show later that the chain was not rewritten wholesale.';
+
+-- Who may call these: purging authorizes its caller (the system) itself.
+-- Reading the log is for whom the DBA grants it (README, "Audit"), e.g.
+--   GRANT SELECT ON zenml_rbac.audit_events TO auditor;
+--   GRANT EXECUTE ON FUNCTION zenml_rbac.verify_audit_log(), zenml_rbac.audit_head() TO auditor;
+REVOKE ALL ON
+    zenml_rbac.audit_chain,
+    zenml_rbac.audit_local_chain,
+    zenml_rbac.audit_log
+    FROM PUBLIC;
+REVOKE ALL ON FUNCTION
+    zenml_rbac.audit_capture(),
+    zenml_rbac.audit_guard(),
+    zenml_rbac.audit_head(),
+    zenml_rbac.purge_audit_log(timestamp with time zone),
+    zenml_rbac.verify_audit_log()
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.purge_audit_log(timestamp with time zone)
+    TO PUBLIC;

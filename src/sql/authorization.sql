@@ -331,3 +331,27 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text) IS
     'Internal: no escalation through teams and API keys: 42501 unless the actor holds everything the holder would hand out (or may take it away).';
+
+-- Who may call these: they are internal, none for PUBLIC.
+REVOKE ALL ON FUNCTION
+    zenml_rbac._check_name(text, text),
+    zenml_rbac._check_vocabulary(text, text),
+    zenml_rbac._custom_role(uuid, text),
+    zenml_rbac._drop_departed_grants(uuid, uuid[]),
+    zenml_rbac._grant_missing(uuid, uuid, uuid),
+    zenml_rbac._is_org_admin(uuid, uuid),
+    zenml_rbac._lock_org(uuid),
+    zenml_rbac._lock_tenant(uuid),
+    zenml_rbac._not_null(text, anyelement),
+    zenml_rbac._principal_label(uuid),
+    zenml_rbac._principal_tenants(uuid),
+    zenml_rbac._remove_latest(text, uuid, uuid, uuid),
+    zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text),
+    zenml_rbac._require_org(uuid, uuid, text, text, text),
+    zenml_rbac._require_org_admin(uuid, uuid, text),
+    zenml_rbac._require_org_principal(uuid, uuid, boolean),
+    zenml_rbac._require_tenant(uuid, uuid, text, text[], text),
+    zenml_rbac._tenant_members(uuid, uuid[]),
+    zenml_rbac._tenant_role(uuid, text),
+    zenml_rbac._with_team_members(uuid[])
+    FROM PUBLIC;

@@ -167,3 +167,19 @@ SELECT pg_catalog.pg_extension_config_dump('zenml_rbac.resource_grant', '');
 -- on updates and deletes may only use replica identity columns.
 ALTER TABLE zenml_rbac.resource_type REPLICA IDENTITY FULL;
 ALTER TABLE zenml_rbac.role REPLICA IDENTITY FULL;
+
+-- Who may use these: catalog tables are written only through the SECURITY
+-- DEFINER functions; nothing for PUBLIC.
+REVOKE ALL ON
+    zenml_rbac.org_role_assignment,
+    zenml_rbac.organization,
+    zenml_rbac.principal,
+    zenml_rbac.resource,
+    zenml_rbac.resource_grant,
+    zenml_rbac.resource_type,
+    zenml_rbac.role,
+    zenml_rbac.role_permission,
+    zenml_rbac.team_member,
+    zenml_rbac.tenant,
+    zenml_rbac.tenant_role_assignment
+    FROM PUBLIC;

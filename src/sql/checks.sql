@@ -71,3 +71,30 @@ CREATE FUNCTION zenml_rbac._holdings_missing(actor uuid, holder uuid, org uuid, 
     AS 'MODULE_PATHNAME', 'holdings_missing';
 COMMENT ON FUNCTION zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean) IS
     'Internal: what the actor lacks to hand out (or, removing, to take away) everything the holder holds in the organization: org role, tenant permissions, shares; from the latest committed catalog.';
+
+-- Who may call these: the checks and who-am-I, any role may ask; the rest
+-- are internal.
+REVOKE ALL ON FUNCTION
+    zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean),
+    zenml_rbac._role_missing_permissions(uuid, uuid, uuid),
+    zenml_rbac.cache_stats(),
+    zenml_rbac.parse_resource(text),
+    zenml_rbac.rbac_can(text, text, text),
+    zenml_rbac.rbac_can(text, text, text, text),
+    zenml_rbac.rbac_can(uuid, text, text),
+    zenml_rbac.rbac_can(uuid, uuid, text, text),
+    zenml_rbac.rbac_org_can(text, text, text, text),
+    zenml_rbac.rbac_org_can(uuid, uuid, text, text),
+    zenml_rbac.role_permissions(uuid)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.cache_stats(),
+    zenml_rbac.parse_resource(text),
+    zenml_rbac.rbac_can(text, text, text),
+    zenml_rbac.rbac_can(text, text, text, text),
+    zenml_rbac.rbac_can(uuid, text, text),
+    zenml_rbac.rbac_can(uuid, uuid, text, text),
+    zenml_rbac.rbac_org_can(text, text, text, text),
+    zenml_rbac.rbac_org_can(uuid, uuid, text, text),
+    zenml_rbac.role_permissions(uuid)
+    TO PUBLIC;

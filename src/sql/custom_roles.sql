@@ -159,3 +159,20 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac.drop_role(uuid, text) IS
     'Drops a custom role, revoking it from every holder (membership transitions apply); refused (2BP01) while another role builds on it. Needs role:delete, unless org_admin.';
+
+-- Who may call these: the management API authorizes its caller itself, so
+-- any role may call it; the rest are internal.
+REVOKE ALL ON FUNCTION
+    zenml_rbac._edit_role(uuid, text, text, text, boolean),
+    zenml_rbac._role_integrity(),
+    zenml_rbac.create_role(uuid, text, text, text),
+    zenml_rbac.drop_role(uuid, text),
+    zenml_rbac.role_allow(uuid, text, text, text),
+    zenml_rbac.role_disallow(uuid, text, text, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.create_role(uuid, text, text, text),
+    zenml_rbac.drop_role(uuid, text),
+    zenml_rbac.role_allow(uuid, text, text, text),
+    zenml_rbac.role_disallow(uuid, text, text, text)
+    TO PUBLIC;

@@ -3,3 +3,7 @@
 
 \echo Use "CREATE EXTENSION zenml_rbac" to load this file. \quit
 
+-- The schema: anyone may look up its objects (each says who may use it, at
+-- the end of the file that creates it), nobody but the owner create in it.
+REVOKE ALL ON SCHEMA zenml_rbac FROM PUBLIC;
+GRANT USAGE ON SCHEMA zenml_rbac TO PUBLIC;

@@ -29,3 +29,17 @@ CREATE FUNCTION zenml_rbac._principal_active(principal uuid) RETURNS boolean
     AS 'MODULE_PATHNAME', 'principal_active';
 COMMENT ON FUNCTION zenml_rbac._principal_active(uuid) IS
     'Internal: is it an existing, active user or service account, in the latest committed catalog?';
+
+-- Who may call these: any role may ask who it acts for; the rest are
+-- internal.  set_principal is deliberately not granted: the DBA grants it to the application's pool role, e.g.
+--   GRANT EXECUTE ON FUNCTION zenml_rbac.set_principal(uuid) TO app_pool;
+REVOKE ALL ON FUNCTION
+    zenml_rbac._acting_principal(),
+    zenml_rbac._principal_active(uuid),
+    zenml_rbac._refresh_after_lock(),
+    zenml_rbac.current_principal(),
+    zenml_rbac.set_principal(uuid)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.current_principal()
+    TO PUBLIC;

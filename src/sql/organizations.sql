@@ -153,3 +153,22 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac.remove_org_member(uuid, uuid) IS
     'Removes the principal from the organization: its org role, team memberships, tenant roles and shares there. Owned resources keep their owner. Needs member:delete; removing an org_admin needs org_admin.';
+
+-- Who may call these: the management API authorizes its caller itself (the
+-- acting principal, or the system), so any role may call it.
+REVOKE ALL ON FUNCTION
+    zenml_rbac.create_organization(text),
+    zenml_rbac.create_tenant(uuid, text),
+    zenml_rbac.delete_organization(uuid),
+    zenml_rbac.delete_tenant(uuid),
+    zenml_rbac.remove_org_member(uuid, uuid),
+    zenml_rbac.set_org_role(uuid, uuid, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.create_organization(text),
+    zenml_rbac.create_tenant(uuid, text),
+    zenml_rbac.delete_organization(uuid),
+    zenml_rbac.delete_tenant(uuid),
+    zenml_rbac.remove_org_member(uuid, uuid),
+    zenml_rbac.set_org_role(uuid, uuid, text)
+    TO PUBLIC;

@@ -121,3 +121,18 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac.link_pg_role(uuid, name) IS
     'Sessions whose session_user is this PostgreSQL role act as the principal when none is set (NULL unlinks). System only.';
+
+-- Who may call these: the management API authorizes its caller itself, so
+-- any role may call it; the rest are internal.
+REVOKE ALL ON FUNCTION
+    zenml_rbac.create_service_account(uuid, text),
+    zenml_rbac.create_user(text),
+    zenml_rbac.deactivate_user(uuid),
+    zenml_rbac.link_pg_role(uuid, name)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.create_service_account(uuid, text),
+    zenml_rbac.create_user(text),
+    zenml_rbac.deactivate_user(uuid),
+    zenml_rbac.link_pg_role(uuid, name)
+    TO PUBLIC;

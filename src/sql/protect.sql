@@ -390,3 +390,39 @@ SELECT p.relid AS table_name,
   JOIN pg_catalog.pg_class c ON c.oid = p.relid;
 COMMENT ON VIEW zenml_rbac.protected_tables IS
     'Protected tables, what protects them (type, columns, policies, triggers, RLS flags), and any problem found: an empty problems array means the protection is complete.';
+
+-- Who may call these: protected tables' policies run the rls_* functions as
+-- whoever queries the table, and protect() and unprotect() authorize their
+-- caller (the system) themselves; the rest are internal.
+REVOKE ALL ON
+    zenml_rbac.protected_table,
+    zenml_rbac.protected_tables
+    FROM PUBLIC;
+GRANT SELECT ON zenml_rbac.protected_tables TO PUBLIC;
+REVOKE ALL ON FUNCTION
+    zenml_rbac._drop_protection(regclass),
+    zenml_rbac._forget_dropped_tables(),
+    zenml_rbac._policy_definitions(text, name, name, name),
+    zenml_rbac._policy_expression(text, text, name, name),
+    zenml_rbac._policy_planner_support(internal),
+    zenml_rbac._require_system(text),
+    zenml_rbac._require_uuid_column(regclass, text, name),
+    zenml_rbac.protect(regclass, text, name, name, name),
+    zenml_rbac.protect_check(),
+    zenml_rbac.protect_sync(),
+    zenml_rbac.rls_instance_match(uuid, uuid, uuid[]),
+    zenml_rbac.rls_instances(text, text),
+    zenml_rbac.rls_owner_tenants(text, text),
+    zenml_rbac.rls_registered(uuid, uuid, text),
+    zenml_rbac.rls_tenants(text, text),
+    zenml_rbac.unprotect(regclass)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.protect(regclass, text, name, name, name),
+    zenml_rbac.rls_instance_match(uuid, uuid, uuid[]),
+    zenml_rbac.rls_instances(text, text),
+    zenml_rbac.rls_owner_tenants(text, text),
+    zenml_rbac.rls_registered(uuid, uuid, text),
+    zenml_rbac.rls_tenants(text, text),
+    zenml_rbac.unprotect(regclass)
+    TO PUBLIC;

@@ -233,3 +233,14 @@ SELECT 'custom_role_broader_than_base', t.org_id, r.tenant_id, NULL, NULL, NULL,
  GROUP BY t.org_id, r.tenant_id, r.name, base.name;
 COMMENT ON VIEW zenml_rbac.access_review IS
     'Findings for an access review: org_admin, tenant_admin, deactivated_with_access, unused_with_access (90 days without API-key use or catalog changes), share_to_non_member, custom_role_broader_than_base.';
+
+-- Who may read these: whom the DBA grants it (README, "Audit"), e.g.
+--   GRANT SELECT ON zenml_rbac.effective_permissions, zenml_rbac.access_review,
+--         zenml_rbac.tenant_members, zenml_rbac.role_permissions TO auditor;
+REVOKE ALL ON
+    zenml_rbac.access_review,
+    zenml_rbac.audit_events,
+    zenml_rbac.effective_permissions,
+    zenml_rbac.role_permissions,
+    zenml_rbac.tenant_members
+    FROM PUBLIC;

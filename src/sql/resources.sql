@@ -147,3 +147,19 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac.share_resource(uuid, text, uuid, text[]) IS
     'Sets the actions (read, update, delete, share) a principal or team holds on one resource, replacing its previous set; an empty array unshares. Needs share and every action handed out, unless org_admin.';
+
+-- Who may call these: the management API authorizes its caller itself, so
+-- any role may call it; the rest are internal.
+REVOKE ALL ON FUNCTION
+    zenml_rbac._resource_instance(text),
+    zenml_rbac.delete_resource(uuid, text),
+    zenml_rbac.register_resource(uuid, text, uuid),
+    zenml_rbac.register_resource_type(text),
+    zenml_rbac.share_resource(uuid, text, uuid, text[])
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.delete_resource(uuid, text),
+    zenml_rbac.register_resource(uuid, text, uuid),
+    zenml_rbac.register_resource_type(text),
+    zenml_rbac.share_resource(uuid, text, uuid, text[])
+    TO PUBLIC;

@@ -128,3 +128,21 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac.remove_team_member(uuid, uuid) IS
     'Removes a member from a team; if that ends its membership of a tenant, its shares there go. Needs team:update.';
+
+-- Who may call these: the management API authorizes its caller itself, so
+-- any role may call it; the rest are internal.
+REVOKE ALL ON FUNCTION
+    zenml_rbac._leave_team(uuid, uuid),
+    zenml_rbac._team_org(uuid),
+    zenml_rbac._team_tenants(uuid, uuid[]),
+    zenml_rbac.add_team_member(uuid, uuid),
+    zenml_rbac.create_team(uuid, text),
+    zenml_rbac.delete_team(uuid),
+    zenml_rbac.remove_team_member(uuid, uuid)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.add_team_member(uuid, uuid),
+    zenml_rbac.create_team(uuid, text),
+    zenml_rbac.delete_team(uuid),
+    zenml_rbac.remove_team_member(uuid, uuid)
+    TO PUBLIC;

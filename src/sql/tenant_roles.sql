@@ -48,3 +48,14 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac.revoke_tenant_role(uuid, uuid, text) IS
     'Takes a tenant role back; whoever stops being a member of the tenant (the principal, or members of a team) loses its shares there. Needs member:update or member:delete, unless org_admin.';
+
+-- Who may call these: the management API authorizes its caller itself, so
+-- any role may call it.
+REVOKE ALL ON FUNCTION
+    zenml_rbac.grant_tenant_role(uuid, uuid, text),
+    zenml_rbac.revoke_tenant_role(uuid, uuid, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    zenml_rbac.grant_tenant_role(uuid, uuid, text),
+    zenml_rbac.revoke_tenant_role(uuid, uuid, text)
+    TO PUBLIC;

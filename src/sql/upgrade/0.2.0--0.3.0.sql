@@ -26,12 +26,14 @@ CREATE OR REPLACE FUNCTION zenml_rbac._holdings_missing(actor uuid, holder uuid,
     AS 'MODULE_PATHNAME', 'holdings_missing';
 COMMENT ON FUNCTION zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean) IS
     'Internal: what the actor lacks to hand out (or, removing, to take away) everything the holder holds in the organization: org role, tenant permissions, shares; from the latest committed catalog.';
+REVOKE ALL ON FUNCTION zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION zenml_rbac._principal_active(principal uuid) RETURNS boolean
     LANGUAGE c STABLE PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'principal_active';
 COMMENT ON FUNCTION zenml_rbac._principal_active(uuid) IS
     'Internal: is it an existing, active user or service account, in the latest committed catalog?';
+REVOKE ALL ON FUNCTION zenml_rbac._principal_active(uuid) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION zenml_rbac._lock_tenant(tenant uuid, OUT org_id uuid, OUT name text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -136,6 +138,7 @@ CREATE OR REPLACE FUNCTION zenml_rbac._principal_tenants(principal uuid) RETURNS
     AS 'MODULE_PATHNAME', 'principal_tenants';
 COMMENT ON FUNCTION zenml_rbac._principal_tenants(uuid) IS
     'Internal: the tenants a principal is a member of now, through its own roles or its teams'' (latest committed catalog).';
+REVOKE ALL ON FUNCTION zenml_rbac._principal_tenants(uuid) FROM PUBLIC;
 
 -- The removals (org_member: org, principal; tenant_role: tenant, principal,
 -- role; team_member: team, member), against the latest committed catalog: in
@@ -146,6 +149,7 @@ CREATE OR REPLACE FUNCTION zenml_rbac._remove_latest(what text, a uuid, b uuid, 
     AS 'MODULE_PATHNAME', 'remove_latest';
 COMMENT ON FUNCTION zenml_rbac._remove_latest(text, uuid, uuid, uuid) IS
     'Internal: removes an org member''s rows, a tenant role assignment or a team membership, found in the latest committed catalog (40001 for a row a REPEATABLE READ transaction cannot see).';
+REVOKE ALL ON FUNCTION zenml_rbac._remove_latest(text, uuid, uuid, uuid) FROM PUBLIC;
 
 -- Called after a change with the members from before it: whoever stopped
 -- being a member loses every share it held in the tenant.
@@ -188,6 +192,7 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text) IS
     'Internal: no escalation through teams and API keys: 42501 unless the actor holds everything the holder would hand out (or may take it away).';
+REVOKE ALL ON FUNCTION zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION zenml_rbac.create_organization(name text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -461,6 +466,7 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac._key_owner(uuid, text, boolean) IS
     'Internal: checks a service account''s keys may be managed by the caller (member:update; issuing a key also needs everything the account holds).';
+REVOKE ALL ON FUNCTION zenml_rbac._key_owner(uuid, text, boolean) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION zenml_rbac.create_api_key(principal uuid, expires_at timestamptz DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -510,12 +516,14 @@ CREATE OR REPLACE FUNCTION zenml_rbac._api_key_lookup(api_key text, OUT key_id u
     AS 'MODULE_PATHNAME', 'api_key_lookup';
 COMMENT ON FUNCTION zenml_rbac._api_key_lookup(text) IS
     'Internal: the key and service account an API key authenticates, from the latest committed catalog and the clock now; no row when it does not.';
+REVOKE ALL ON FUNCTION zenml_rbac._api_key_lookup(text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION zenml_rbac._note_key_use(key_id uuid) RETURNS void
     LANGUAGE c VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'note_key_use';
 COMMENT ON FUNCTION zenml_rbac._note_key_use(uuid) IS
     'Internal: records the key''s last_used_at when the transaction commits, if its row is free then (never on a standby or in a READ ONLY transaction).';
+REVOKE ALL ON FUNCTION zenml_rbac._note_key_use(uuid) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION zenml_rbac.authenticate(api_key text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -688,6 +696,7 @@ CREATE OR REPLACE FUNCTION zenml_rbac._jwt_verify(token text, OUT provider uuid,
     LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'jwt_verify';
 COMMENT ON FUNCTION zenml_rbac._jwt_verify(text) IS
     'Internal: the verified identity a token carries with its linked principal and its provider''s provisioning, all from the latest committed catalog; or 28000 "invalid token" (the reason goes to the log with zenml_rbac.log_denials).';
+REVOKE ALL ON FUNCTION zenml_rbac._jwt_verify(text) FROM PUBLIC;
 
 -- C functions are named after the SQL functions they implement (0.2.0's
 -- 'jwt_refuse' stays in the library for databases still at 0.2.0).
@@ -714,6 +723,7 @@ END
 $$;
 COMMENT ON FUNCTION zenml_rbac._warn_taken_names(text) IS
     'Internal: warns about unlinked users whose names a provider''s just-in-time logins would give.';
+REVOKE ALL ON FUNCTION zenml_rbac._warn_taken_names(text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION zenml_rbac.register_identity_provider(name text, issuer text, audience text, keys jsonb)
     RETURNS uuid
@@ -872,18 +882,6 @@ $$;
 COMMENT ON FUNCTION zenml_rbac.authenticate_jwt(text) IS
     'Verifies an OIDC token of a registered provider and sets its linked (or just-provisioned) principal for this transaction, like authenticate(); mapped teams follow its groups. 28000 "invalid token" for every failure.';
 
-REVOKE ALL ON FUNCTION
-    zenml_rbac._holdings_missing(uuid, uuid, uuid, boolean),
-    zenml_rbac._require_holdings(uuid, uuid, uuid, boolean, text),
-    zenml_rbac._key_owner(uuid, text, boolean),
-    zenml_rbac._api_key_lookup(text),
-    zenml_rbac._jwt_verify(text),
-    zenml_rbac._warn_taken_names(text),
-    zenml_rbac._principal_active(uuid),
-    zenml_rbac._principal_tenants(uuid),
-    zenml_rbac._remove_latest(text, uuid, uuid, uuid),
-    zenml_rbac._note_key_use(uuid)
-    FROM PUBLIC;
 COMMENT ON COLUMN zenml_rbac.api_key.last_used_at IS
     'Last successful authenticate(), recorded when its transaction commits, at most once a minute, never on a standby.';
 
