@@ -854,6 +854,12 @@ PredefinedRole(const pg_uuid_t *id)
 	return 0;
 }
 
+/*
+ * The predefined roles: rules over a type's kind, so they cover types
+ * registered later.  Compiled in, they hold for every database this library
+ * serves, whatever its extension version: they never change (README,
+ * Contributing; test/pgtap/predefined_roles.sql asserts them).
+ */
 static void
 FillPredefined(uint8 *perms, int which)
 {
