@@ -1370,17 +1370,6 @@ InstancePairCompare(const void *a, const void *b)
 	return c != 0 ? c : memcmp(x->tenant.data, y->tenant.data, UUID_LEN);
 }
 
-static Datum
-UuidArray(const pg_uuid_t *items, int n)
-{
-	Datum	   *datums = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		datums[i] = UUIDPGetDatum((pg_uuid_t *) &items[i]);
-	return PointerGetDatum(construct_array(datums, n, UUIDOID, UUID_LEN, false,
-										   TYPALIGN_CHAR));
-}
-
 /* Appends the (id, tenant) rows of the last query. */
 static void
 CollectPairs(uint64 n, InstancePair **pairs, int *npairs, int *capacity)
@@ -1485,15 +1474,15 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 		{
 			args[0] = UUIDPGetDatum((pg_uuid_t *) principal);
 			args[1] = CStringGetTextDatum(CatalogTypeName(type_index));
-			args[2] = UuidArray(lacking, nlacking);
+			args[2] = PointerGetDatum(UuidArray(lacking, nlacking));
 			CollectPairs(RunQuery(Q_OWNED, args), &pairs, &npairs, &capacity);
 		}
 		if (action != RBAC_CREATE)
 		{
-			args[0] = UuidArray(grantees, p->nteams + 1);
+			args[0] = PointerGetDatum(UuidArray(grantees, p->nteams + 1));
 			args[1] = CStringGetTextDatum(CatalogTypeName(type_index));
 			args[2] = CStringGetTextDatum(RbacActionNames[action]);
-			args[3] = UuidArray(with, nwith);
+			args[3] = PointerGetDatum(UuidArray(with, nwith));
 			CollectPairs(RunQuery(Q_SHARED, args), &pairs, &npairs, &capacity);
 		}
 		EndCatalogAccess(&access);
@@ -1563,7 +1552,7 @@ HeldRows(CatalogQuery q, Datum arg, HeldGrant **out)
 int
 CatalogPrincipalGrants(const pg_uuid_t *principals, int n, HeldGrant **out)
 {
-	return HeldRows(Q_PRINCIPAL_GRANTS, UuidArray(principals, n), out);
+	return HeldRows(Q_PRINCIPAL_GRANTS, PointerGetDatum(UuidArray(principals, n)), out);
 }
 
 /* The resources the principal owns, each with every action (ownership gives them all). */
@@ -1583,7 +1572,7 @@ CatalogTeamMembers(const pg_uuid_t *teams, int n, pg_uuid_t **out)
 	pg_uuid_t  *members;
 
 	BeginCatalogAccess(&access);
-	arg = UuidArray(teams, n);
+	arg = PointerGetDatum(UuidArray(teams, n));
 	rows = RunQuery(Q_TEAM_MEMBERS, &arg);
 	members = palloc(sizeof(pg_uuid_t) * Max(rows, 1));
 	for (uint64 i = 0; i < rows; i++)

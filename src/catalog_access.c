@@ -115,6 +115,23 @@ CatalogAccessReset(void)
 	catalog_access_depth = 0;
 }
 
+/* Prepares a catalog statement on its first use, kept for the backend's life. */
+static void
+PrepareOnce(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes)
+{
+	SPIPlanPtr	p;
+
+	if (*plan != NULL)
+		return;
+	p = SPI_prepare(sql, nargs, (Oid *) argtypes);
+	if (p == NULL)
+		elog(ERROR, "zenml_rbac: could not prepare catalog statement: %s",
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(p) != 0)
+		elog(ERROR, "zenml_rbac: could not keep catalog statement plan");
+	*plan = p;
+}
+
 /*
  * Runs a read-only query inside BeginCatalogAccess with the statement's
  * snapshot: the latest committed when the statement began (or when a
@@ -130,17 +147,7 @@ CatalogExecute(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *argtypes
 	int			rc;
 
 	Assert(catalog_access_depth > 0);
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, (Oid *) argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "zenml_rbac: could not prepare catalog query: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "zenml_rbac: could not keep catalog query plan");
-		*plan = p;
-	}
+	PrepareOnce(plan, sql, nargs, argtypes);
 	rc = SPI_execute_snapshot(*plan, args, nulls, StatementSnapshotForRead(),
 							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
@@ -171,17 +178,7 @@ CatalogExecuteWriteNulls(SPIPlanPtr *plan, const char *sql, int nargs, const Oid
 	int			rc;
 
 	Assert(catalog_access_depth > 0);
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, (Oid *) argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "zenml_rbac: could not prepare catalog change: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "zenml_rbac: could not keep catalog change plan");
-		*plan = p;
-	}
+	PrepareOnce(plan, sql, nargs, argtypes);
 	if (IsolationUsesXactSnapshot())
 		crosscheck = GetTransactionSnapshot();
 	rc = SPI_execute_snapshot(*plan, args, nulls, StatementSnapshotForWrite(), crosscheck,

@@ -62,6 +62,13 @@
 #define RbacAddDisabledNodes(path, child) ((void) 0)
 #endif
 
+/* Whether an enable_* = off setting disabled the path (18: counted; before: priced). */
+#if PG_VERSION_NUM >= 180000
+#define RbacPathDisabled(path) ((path)->disabled_nodes > 0)
+#else
+#define RbacPathDisabled(path) ((path)->total_cost >= disable_cost)
+#endif
+
 #endif							/* ZENML_RBAC_COMPAT_H */
 
 /* The JSON parser's part: active once common/jsonapi.h is included. */

@@ -31,15 +31,6 @@ UuidArrayItems(ArrayType *a, pg_uuid_t **out)
 	return kept;
 }
 
-static ArrayType *
-UuidArrayOf(const pg_uuid_t *ids, int n)
-{
-	Datum	   *items = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		items[i] = UUIDPGetDatum((pg_uuid_t *) &ids[i]);
-	return construct_array(items, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
-}
 
 /* Keeps the candidates that are members of the tenant (a role, own or a team's). */
 static int
@@ -75,7 +66,7 @@ tenant_members(PG_FUNCTION_ARGS)
 	CatalogEnsureFresh();
 	n = UuidArrayItems(PG_GETARG_ARRAYTYPE_P(1), &ids);
 	n = KeepMembers(PG_GETARG_UUID_P(0), ids, n);
-	PG_RETURN_ARRAYTYPE_P(UuidArrayOf(ids, n));
+	PG_RETURN_ARRAYTYPE_P(UuidArray(ids, n));
 }
 
 PG_FUNCTION_INFO_V1(with_team_members);
@@ -99,7 +90,7 @@ with_team_members(PG_FUNCTION_ARGS)
 	memcpy(all, ids, sizeof(pg_uuid_t) * n);
 	if (m > 0)
 		memcpy(all + n, members, sizeof(pg_uuid_t) * m);
-	PG_RETURN_ARRAYTYPE_P(UuidArrayOf(all, n + m));
+	PG_RETURN_ARRAYTYPE_P(UuidArray(all, n + m));
 }
 
 PG_FUNCTION_INFO_V1(drop_departed_grants);
@@ -139,7 +130,7 @@ drop_departed_grants(PG_FUNCTION_ARGS)
 	if (departed == 0)
 		PG_RETURN_VOID();
 	args[0] = UUIDPGetDatum(tenant);
-	args[1] = PointerGetDatum(UuidArrayOf(before, departed));
+	args[1] = PointerGetDatum(UuidArray(before, departed));
 	BeginCatalogAccess(&access);
 	CatalogExecuteWrite(&plan,
 						"DELETE FROM zenml_rbac.resource_grant g"
@@ -161,7 +152,7 @@ principal_tenants(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	CatalogEnsureFresh();
 	p = CatalogGetPrincipal(PG_GETARG_UUID_P(0));
-	PG_RETURN_ARRAYTYPE_P(UuidArrayOf(p->tenants, p->ntenants));
+	PG_RETURN_ARRAYTYPE_P(UuidArray(p->tenants, p->ntenants));
 }
 
 /*

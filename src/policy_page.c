@@ -178,16 +178,6 @@ PageCost(Path *path, double rows)
 	return path->startup_cost + (path->total_cost - path->startup_cost) * rows / path->rows;
 }
 
-static bool
-PathDisabled(Path *path)
-{
-#if PG_VERSION_NUM >= 180000
-	return path->disabled_nodes > 0;
-#else
-	return path->total_cost >= disable_cost;
-#endif
-}
-
 /*
  * A copy of a scan path of the table: add_path frees a path it drops (all
  * but index paths), and the new path would drop the planner's sort input
@@ -295,7 +285,7 @@ AddPolicyPagePath(PlannerInfo *root, RelOptInfo *rel, RestrictInfo *or_rinfo)
 	if (walk == NULL || unordered == NULL)
 		return;
 	sorted = (Path *) create_sort_path(root, rel, unordered, root->query_pathkeys, limit);
-	if (PathDisabled(walk) || PathDisabled(sorted))
+	if (RbacPathDisabled(walk) || RbacPathDisabled(sorted))
 		return;
 	preferred = PageCost(walk, limit) <= sorted->total_cost ? walk : sorted;
 
