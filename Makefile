@@ -5,7 +5,7 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION)
 MODULE_big  = zenml_rbac
 OBJS        = src/zenml_rbac.o src/vocabulary.o src/resource_ref.o src/catalog.o src/catalog_access.o src/statement_snapshot.o src/decision.o \
               src/identity.o src/protect.o src/audit.o src/audit_hash.o src/denial_log.o src/log_value.o src/token.o src/jwt.o src/membership.o \
-              src/invalidation.o src/policy_scan.o src/policy_page.o
+              src/invalidation.o src/policy_nodes.o src/policy_scan.o src/policy_page.o
 SHLIB_LINK  = -lcrypto
 
 # The install script is assembled from one file per concern, in this order.

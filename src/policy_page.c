@@ -41,7 +41,8 @@
 #endif
 
 #include "compat.h"
-#include "policy_scan.h"
+#include "policy_nodes.h"
+#include "policy_page.h"
 
 /*
  * How many elements the planner assumes in an array it cannot see

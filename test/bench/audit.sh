@@ -16,21 +16,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ -z "${BENCH_SERVER:-}" ]; then
-    # -t: a cluster in a temporary directory even as root (no clash with a
-    # cluster 15/regress of another run).  pg_virtualenv turns fsync off;
-    # it is turned back on here: the commit's WAL flush is part of what the
-    # chain lock serializes.  pg_virtualenv's messages go to stderr, the
-    # report alone to stdout.
-    report=$(mktemp)
-    status=0
-    BENCH_SERVER=pg_virtualenv BENCH_REPORT=$report pg_virtualenv -t -v 15 \
-        -o fsync=on -o shared_buffers=256MB -o max_wal_size=4GB -o checkpoint_timeout=30min \
-        bash "$here/audit.sh" >&2 || status=$?
-    cat "$report"
-    rm -f "$report"
-    exit $status
-fi
+# -t: a cluster in a temporary directory even as root (no clash with a
+# cluster 15/regress of another run).  pg_virtualenv turns fsync off;
+# it is turned back on here: the commit's WAL flush is part of what the
+# chain lock serializes.  pg_virtualenv's messages go to stderr, the
+# report alone to stdout.
+. "$here/lib.sh"
+run_in_virtualenv "$here/audit.sh" -t -v 15 -o fsync=on -o shared_buffers=256MB -o max_wal_size=4GB -o checkpoint_timeout=30min
 
 # ---------------------------------------------------------------- knobs
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -52,7 +44,6 @@ pgbench=/usr/lib/postgresql/15/bin/pgbench
 # ---------------------------------------------------------------- helpers
 t_start=$(date +%s)
 say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*" >&2; }
-. "$here/lib.sh"
 calc() { awk "BEGIN {printf \"%s\", $1}"; }
 f0() { awk -v v="$1" 'BEGIN {printf "%.0f", v}'; }
 f2() { awk -v v="$1" 'BEGIN {printf "%.2f", v}'; }

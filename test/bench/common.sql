@@ -25,6 +25,16 @@ BEGIN
 END
 $$;
 
+-- The median of one query's samples (row q of a times[query][round]
+-- array) and the samples as text in round order, to the digits they resolve.
+CREATE FUNCTION bench.summary(times float8[], q int, OUT median float8, OUT samples text)
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s),
+           string_agg(round(s::numeric, CASE WHEN s < 1 THEN 3 WHEN s < 10 THEN 2 ELSE 1 END)::text,
+                      ' ' ORDER BY o)
+      FROM generate_series(1, array_length(times, 2)) o, LATERAL (SELECT times[q][o] AS s) x
+$$;
+
 -- Runs each query once to warm up (not in the median), then `reps` rounds
 -- that run every query once in turn, so slow phases of a noisy machine hit
 -- all of them alike.  One row per query: its median, every sample, and the
@@ -47,10 +57,7 @@ BEGIN
     FOR q IN 1 .. cardinality(queries) LOOP
         name := names[q];
         warmup_ms := warmup[q];
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s),
-               string_agg(round(s::numeric, 1)::text, ' ' ORDER BY o)
-          INTO median_ms, samples
-          FROM generate_series(1, reps) o, LATERAL (SELECT times[q][o] AS s) x;
+        SELECT m.median, m.samples INTO median_ms, samples FROM bench.summary(times, q) m;
         RETURN NEXT;
     END LOOP;
 END

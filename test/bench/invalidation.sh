@@ -28,19 +28,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ -z "${BENCH_SERVER:-}" ]; then
-    # -t: a cluster in a temporary directory even as root.  Autovacuum off:
-    # the script vacuums the written tables before every run instead, so no
-    # run gets a vacuum in the middle.  The report alone to stdout.
-    report=$(mktemp)
-    status=0
-    BENCH_SERVER=pg_virtualenv BENCH_REPORT=$report pg_virtualenv -t -v 15 \
-        -o shared_buffers=256MB -o max_wal_size=4GB -o checkpoint_timeout=30min -o autovacuum=off \
-        bash "$here/invalidation.sh" >&2 || status=$?
-    cat "$report"
-    rm -f "$report"
-    exit $status
-fi
+# -t: a cluster in a temporary directory even as root.  Autovacuum off:
+# the script vacuums the written tables before every run instead, so no
+# run gets a vacuum in the middle.  The report alone to stdout.
+. "$here/lib.sh"
+run_in_virtualenv "$here/invalidation.sh" -t -v 15 -o shared_buffers=256MB -o max_wal_size=4GB -o checkpoint_timeout=30min -o autovacuum=off
 
 # ---------------------------------------------------------------- knobs
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -73,7 +65,6 @@ pgbench=/usr/lib/postgresql/15/bin/pgbench
 t_start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*" >&2; }
-. "$here/lib.sh"
 calc() { awk "BEGIN {printf \"%s\", $1}"; }
 f0() { awk -v v="$1" 'BEGIN {printf "%.0f", v}'; }
 f1() { awk -v v="$1" 'BEGIN {printf "%.1f", v}'; }

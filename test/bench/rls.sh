@@ -19,18 +19,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ -z "${BENCH_SERVER:-}" ]; then
-    # The tables (about 1 GB with indexes) must fit in shared_buffers.
-    # pg_virtualenv's own messages go to stderr; the report alone to stdout.
-    report=$(mktemp)
-    status=0
-    BENCH_SERVER=pg_virtualenv BENCH_REPORT=$report pg_virtualenv -v 15 \
-        -o shared_buffers=1536MB -o max_wal_size=4GB -o checkpoint_timeout=30min \
-        bash "$here/rls.sh" >&2 || status=$?
-    cat "$report"
-    rm -f "$report"
-    exit $status
-fi
+# The tables (about 1 GB with indexes) must fit in shared_buffers.
+# pg_virtualenv's own messages go to stderr; the report alone to stdout.
+. "$here/lib.sh"
+run_in_virtualenv "$here/rls.sh" -v 15 -o shared_buffers=1536MB -o max_wal_size=4GB -o checkpoint_timeout=30min
 
 # ---------------------------------------------------------------- sizes
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -68,7 +60,6 @@ export PGOPTIONS="${PGOPTIONS:-} -c jit=off -c client_min_messages=warning"
 # ---------------------------------------------------------------- helpers
 t_start=$(date +%s)
 say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*" >&2; }
-. "$here/lib.sh"
 calc() { awk "BEGIN {printf \"%s\", $1}"; }
 ms() { awk -v v="$1" 'BEGIN {printf (v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : v >= 1 ? "%.2f" : "%.3f"), v}'; }
 us() { awk -v v="$1" 'BEGIN {printf (v >= 100 ? "%.0f" : "%.1f"), v}'; }

@@ -64,10 +64,7 @@ BEGIN
         name := names[q];
         warmup_ms := warmup[q];
         iters := batch[q];
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s),
-               string_agg(round(s::numeric, CASE WHEN s < 1 THEN 3 WHEN s < 10 THEN 2 ELSE 1 END)::text, ' ' ORDER BY o)
-          INTO median_ms, samples
-          FROM generate_series(1, reps) o, LATERAL (SELECT times[q][o] AS s) x;
+        SELECT m.median, m.samples INTO median_ms, samples FROM bench.summary(times, q) m;
         RETURN NEXT;
     END LOOP;
 END
@@ -227,10 +224,7 @@ BEGIN
     FOR q IN 1 .. n LOOP
         name := names[q];
         min_found := found_min[q];
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s),
-               string_agg(round(s::numeric, 1)::text, ' ' ORDER BY o)
-          INTO median_us, samples
-          FROM generate_series(1, reps) o, LATERAL (SELECT times[q][o] AS s) x;
+        SELECT m.median, m.samples INTO median_us, samples FROM bench.summary(times, q) m;
         RETURN NEXT;
     END LOOP;
 END

@@ -10,19 +10,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ -z "${BENCH_SERVER:-}" ]; then
-    # Settings: the 1M-row tables must fit in shared_buffers (a larger table
-    # is scanned through a small ring and would time the kernel's page copies).
-    # pg_virtualenv's own messages go to stderr; the report alone to stdout.
-    report=$(mktemp)
-    status=0
-    BENCH_SERVER=pg_virtualenv BENCH_REPORT=$report pg_virtualenv -v 15 \
-        -o shared_buffers=512MB -o max_wal_size=4GB -o checkpoint_timeout=30min \
-        bash "$here/run.sh" >&2 || status=$?
-    cat "$report"
-    rm -f "$report"
-    exit $status
-fi
+# Settings: the 1M-row tables must fit in shared_buffers (a larger table
+# is scanned through a small ring and would time the kernel's page copies).
+# pg_virtualenv's own messages go to stderr; the report alone to stdout.
+. "$here/lib.sh"
+run_in_virtualenv "$here/run.sh" -v 15 -o shared_buffers=512MB -o max_wal_size=4GB -o checkpoint_timeout=30min
 
 # ---------------------------------------------------------------- sizes
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -48,7 +40,6 @@ export PGOPTIONS="${PGOPTIONS:-} -c jit=off -c max_parallel_workers_per_gather=0
 # ---------------------------------------------------------------- helpers
 t_start=$(date +%s)
 say() { printf '[%4ds] %s\n' $(($(date +%s) - t_start)) "$*" >&2; }
-. "$here/lib.sh"
 field() { awk -F'|' -v k="$2" '$1 == k {print $'"$3"'}' <<<"$1"; }
 calc() { awk "BEGIN {printf \"%s\", $1}"; }
 ms() { awk -v v="$1" 'BEGIN {printf (v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : v >= 1 ? "%.2f" : "%.3f"), v}'; }
