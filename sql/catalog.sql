@@ -160,3 +160,22 @@ SELECT p.proname AS sql_name, p.prosrc AS c_name
    AND p.prosrc <> ltrim(p.proname, '_')
    AND p.prosrc NOT LIKE ltrim(p.proname, '_') || '\_%'
  ORDER BY 1;
+-- the predefined roles' actions are catalog rows, read with the vocabulary:
+-- a change to them (an upgrade step's) reaches the next decision, and its
+-- rollback too (all in one transaction: users are global)
+BEGIN;
+SELECT zenml_rbac.create_organization('pre_org') AS pre_org \gset
+SELECT zenml_rbac.create_tenant(:'pre_org', 'pre_t') AS pre_t \gset
+SELECT zenml_rbac.create_user('pre_editor') AS pre_editor \gset
+SELECT zenml_rbac.set_org_role(:'pre_org', :'pre_editor', 'org_viewer');
+SELECT zenml_rbac.grant_tenant_role(:'pre_t', :'pre_editor', 'editor');
+SELECT zenml_rbac.rbac_can(:'pre_editor'::uuid, :'pre_t'::uuid, 'model', 'create') AS editor_creates,
+       zenml_rbac.rbac_can(:'pre_editor'::uuid, :'pre_t'::uuid, 'model', 'update') AS editor_updates;
+SAVEPOINT s;
+UPDATE zenml_rbac.predefined_role_permission SET actions = actions || '{update}'
+ WHERE role_id = '00000000-0000-4000-8000-000000000002' AND kind = 'data';
+SELECT zenml_rbac.rbac_can(:'pre_editor'::uuid, :'pre_t'::uuid, 'model', 'update') AS editor_updates_with_the_row,
+       zenml_rbac.rbac_can(:'pre_editor'::uuid, :'pre_t'::uuid, 'member', 'update') AS not_on_administration_types;
+ROLLBACK TO SAVEPOINT s;
+SELECT zenml_rbac.rbac_can(:'pre_editor'::uuid, :'pre_t'::uuid, 'model', 'update') AS editor_updates_after_rollback;
+ROLLBACK;

@@ -168,6 +168,8 @@ static bool principals_over_capacity = false;
 static bool resources_over_capacity = false;
 
 static void NoteGrowth(void);
+static int	PredefinedRole(const pg_uuid_t *id);
+static void LoadPredefined(void);
 static void ApplyInvalidations(void);
 
 /*
@@ -183,6 +185,13 @@ static MemoryContext ResourceContext = NULL;
 static HTAB *type_hash = NULL;
 static TypeEntry **types_by_index = NULL;
 static int	type_count = -1;		/* -1: vocabulary not loaded */
+
+/*
+ * The predefined roles' actions on data and administration types
+ * (predefined_role_permission), loaded with the vocabulary; indexed by
+ * PREDEFINED_* and by whether the type is an administration type.
+ */
+static uint8 predefined_actions[PREDEFINED_VIEWER + 1][2];
 static HTAB *principal_hash = NULL;
 static HTAB *membership_hash = NULL;
 static HTAB *org_role_hash = NULL;
@@ -560,6 +569,7 @@ CatalogRefreshAfterLock(void)
 typedef enum CatalogQuery
 {
 	Q_TYPES,
+	Q_PREDEFINED,
 	Q_PRINCIPAL,
 	Q_TEAMS,
 	Q_TENANT_ROLES,
@@ -592,6 +602,10 @@ StaticAssertDecl(MAX_ROLE_CHAIN_COMPUTED == 2 * MAX_ROLE_CHAIN,
 static const QueryDef query_defs[NUM_QUERIES] = {
 	[Q_TYPES] = {
 		"SELECT name, kind = 'administration' FROM zenml_rbac.resource_type ORDER BY name",
+		0, {0}
+	},
+	[Q_PREDEFINED] = {
+		"SELECT role_id, kind = 'administration', actions FROM zenml_rbac.predefined_role_permission",
 		0, {0}
 	},
 	[Q_PRINCIPAL] = {
@@ -730,9 +744,9 @@ ResultUuid(uint64 row, int col, pg_uuid_t *out, bool *isnull)
 		memcpy(out, DatumGetUUIDP(d), sizeof(pg_uuid_t));
 }
 
-/* A share's actions (a text[] column) as bits: names it may not carry count for nothing. */
+/* Actions (a text[] column) as bits; unknown names count for nothing. */
 static uint8
-ResultShareActions(uint64 row, int col)
+ResultActions(uint64 row, int col)
 {
 	bool		isnull;
 	Datum		value = ResultValue(row, col, &isnull);
@@ -755,7 +769,14 @@ ResultShareActions(uint64 row, int col)
 		if (a >= 0)
 			bits |= RBAC_BIT(a);
 	}
-	return bits & RBAC_SHAREABLE;
+	return bits;
+}
+
+/* A share's actions: those it may not carry (create) count for nothing. */
+static uint8
+ResultShareActions(uint64 row, int col)
+{
+	return ResultActions(row, col) & RBAC_SHAREABLE;
 }
 
 /* ------------------------------------------------------------------------
@@ -789,9 +810,50 @@ LoadTypes(void)
 		entry->administration = DatumGetBool(ResultValue(i, 2, &isnull));
 		by_index[kept++] = entry;
 	}
+	LoadPredefined();
 	EndCatalogAccess(&access);
 	types_by_index = by_index;
 	type_count = kept;
+}
+
+/*
+ * The predefined roles' actions, inside LoadTypes' catalog access.  A
+ * database still at 0.1.0 or 0.2.0 has no table for them (this library
+ * serves it until ALTER EXTENSION UPDATE): it gets the rules those releases
+ * compiled in, which 0.3.0's rows repeat.
+ */
+static void
+LoadPredefined(void)
+{
+	uint64		n;
+
+	memset(predefined_actions, 0, sizeof(predefined_actions));
+	if (!OidIsValid(get_relname_relid("predefined_role_permission",
+									  get_namespace_oid("zenml_rbac", false))))
+	{
+		for (int kind = 0; kind < 2; kind++)
+		{
+			predefined_actions[PREDEFINED_ADMIN][kind] = RBAC_ALL_ACTIONS;
+			predefined_actions[PREDEFINED_VIEWER][kind] = RBAC_BIT(RBAC_READ);
+		}
+		predefined_actions[PREDEFINED_EDITOR][0] =
+			RBAC_BIT(RBAC_CREATE) | RBAC_BIT(RBAC_READ) | RBAC_BIT(RBAC_SHARE);
+		predefined_actions[PREDEFINED_EDITOR][1] = RBAC_BIT(RBAC_READ);
+		return;
+	}
+	n = RunQuery(Q_PREDEFINED, NULL);
+	for (uint64 i = 0; i < n; i++)
+	{
+		pg_uuid_t	role_id;
+		bool		isnull;
+		int			which;
+
+		ResultUuid(i, 1, &role_id, NULL);
+		which = PredefinedRole(&role_id);
+		if (which != 0)
+			predefined_actions[which][DatumGetBool(ResultValue(i, 2, &isnull)) ? 1 : 0] =
+				ResultActions(i, 3);
+	}
 }
 
 int
@@ -854,35 +916,14 @@ PredefinedRole(const pg_uuid_t *id)
 	return 0;
 }
 
-/*
- * The predefined roles: rules over a type's kind, so they cover types
- * registered later.  Compiled in, they hold for every database this library
- * serves, whatever its extension version: they never change (README,
- * Contributing; test/pgtap/predefined_roles.sql asserts them).
- */
+/* A predefined role's permission set: its actions on each type's kind. */
 static void
 FillPredefined(uint8 *perms, int which)
 {
 	int			n = CatalogTypeCount();
 
 	for (int i = 0; i < n; i++)
-	{
-		bool		admin_type = types_by_index[i]->administration;
-
-		switch (which)
-		{
-			case PREDEFINED_ADMIN:
-				perms[i] = RBAC_ALL_ACTIONS;
-				break;
-			case PREDEFINED_EDITOR:
-				perms[i] = admin_type ? RBAC_BIT(RBAC_READ)
-					: (RBAC_BIT(RBAC_CREATE) | RBAC_BIT(RBAC_READ) | RBAC_BIT(RBAC_SHARE));
-				break;
-			case PREDEFINED_VIEWER:
-				perms[i] = RBAC_BIT(RBAC_READ);
-				break;
-		}
-	}
+		perms[i] = predefined_actions[which][types_by_index[i]->administration ? 1 : 0];
 }
 
 static void

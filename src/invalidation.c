@@ -121,6 +121,8 @@ static const CatalogTable catalog_table_defs[] = {
 	AUDIT("id", "", "tenant_id", "", "")},
 	{"role_permission", .keys = {{INVAL_ROLE, {"role_id"}}},
 	AUDIT("role_id,resource_type,action", "", "", "", "")},
+	{"predefined_role_permission", .everything = true,
+	AUDIT("role_id,kind", "", "", "", "")},
 	{"tenant_role_assignment", .keys = {{INVAL_PRINCIPAL, {"principal_id"}}},
 	AUDIT("tenant_id,principal_id,role_id", "", "tenant_id", "principal_id", "")},
 	{"resource", .keys = {{INVAL_RESOURCE, {"tenant_id", "resource_type", "resource_id"}},

@@ -92,13 +92,32 @@ CREATE UNIQUE INDEX role_predefined_name ON zenml_rbac.role (name) WHERE tenant_
 CREATE UNIQUE INDEX role_tenant_name ON zenml_rbac.role (tenant_id, name);
 CREATE INDEX role_base ON zenml_rbac.role (base_role_id);
 COMMENT ON TABLE zenml_rbac.role IS
-    'Tenant roles: the predefined admin, editor and viewer (no tenant; permissions fixed in C) and custom roles of one tenant built on a base role.';
+    'Tenant roles: the predefined admin, editor and viewer (no tenant; permissions in predefined_role_permission) and custom roles of one tenant built on a base role.';
 
 -- Fixed ids keep custom roles' base references stable across dump/restore.
 INSERT INTO zenml_rbac.role (id, name, description) VALUES
     ('00000000-0000-4000-8000-000000000001', 'admin',  'Every action on every data and administration type.'),
     ('00000000-0000-4000-8000-000000000002', 'editor', 'create, read and share on data types; read on administration types.'),
     ('00000000-0000-4000-8000-000000000003', 'viewer', 'read on every type.');
+
+-- What each predefined role may do on every type of a kind, so that types
+-- registered later are covered; changed only by upgrade steps (the library
+-- reads it, so one library serves databases at every version).
+CREATE TABLE zenml_rbac.predefined_role_permission (
+    role_id uuid   NOT NULL REFERENCES zenml_rbac.role ON DELETE CASCADE,
+    kind    text   NOT NULL CHECK (kind IN ('data', 'administration')),
+    actions text[] NOT NULL CHECK (actions <@ ARRAY['create', 'read', 'update', 'delete', 'share']),
+    PRIMARY KEY (role_id, kind)
+);
+COMMENT ON TABLE zenml_rbac.predefined_role_permission IS
+    'The predefined tenant roles'' actions on every resource type of a kind (data, administration); changed only by upgrade steps.';
+INSERT INTO zenml_rbac.predefined_role_permission (role_id, kind, actions) VALUES
+    ('00000000-0000-4000-8000-000000000001', 'data', '{create,read,update,delete,share}'),
+    ('00000000-0000-4000-8000-000000000001', 'administration', '{create,read,update,delete,share}'),
+    ('00000000-0000-4000-8000-000000000002', 'data', '{create,read,share}'),
+    ('00000000-0000-4000-8000-000000000002', 'administration', '{read}'),
+    ('00000000-0000-4000-8000-000000000003', 'data', '{read}'),
+    ('00000000-0000-4000-8000-000000000003', 'administration', '{read}');
 
 CREATE TABLE zenml_rbac.role_permission (
     role_id       uuid    NOT NULL REFERENCES zenml_rbac.role ON DELETE CASCADE,
@@ -173,6 +192,7 @@ ALTER TABLE zenml_rbac.role REPLICA IDENTITY FULL;
 REVOKE ALL ON
     zenml_rbac.org_role_assignment,
     zenml_rbac.organization,
+    zenml_rbac.predefined_role_permission,
     zenml_rbac.principal,
     zenml_rbac.resource,
     zenml_rbac.resource_grant,

@@ -885,6 +885,33 @@ COMMENT ON FUNCTION zenml_rbac.authenticate_jwt(text) IS
 COMMENT ON COLUMN zenml_rbac.api_key.last_used_at IS
     'Last successful authenticate(), recorded when its transaction commits, at most once a minute, never on a standby.';
 
+-- The predefined roles' permissions become catalog rows (they were rules
+-- compiled into the library, which serves databases at every version):
+-- the same rules, read with the vocabulary.  Invalidation triggers come
+-- with every cached table's below.
+CREATE TABLE zenml_rbac.predefined_role_permission (
+    role_id uuid   NOT NULL REFERENCES zenml_rbac.role ON DELETE CASCADE,
+    kind    text   NOT NULL CHECK (kind IN ('data', 'administration')),
+    actions text[] NOT NULL CHECK (actions <@ ARRAY['create', 'read', 'update', 'delete', 'share']),
+    PRIMARY KEY (role_id, kind)
+);
+COMMENT ON TABLE zenml_rbac.predefined_role_permission IS
+    'The predefined tenant roles'' actions on every resource type of a kind (data, administration); changed only by upgrade steps.';
+INSERT INTO zenml_rbac.predefined_role_permission (role_id, kind, actions) VALUES
+    ('00000000-0000-4000-8000-000000000001', 'data', '{create,read,update,delete,share}'),
+    ('00000000-0000-4000-8000-000000000001', 'administration', '{create,read,update,delete,share}'),
+    ('00000000-0000-4000-8000-000000000002', 'data', '{create,read,share}'),
+    ('00000000-0000-4000-8000-000000000002', 'administration', '{read}'),
+    ('00000000-0000-4000-8000-000000000003', 'data', '{read}'),
+    ('00000000-0000-4000-8000-000000000003', 'administration', '{read}');
+REVOKE ALL ON zenml_rbac.predefined_role_permission FROM PUBLIC;
+CREATE TRIGGER audit_capture AFTER INSERT OR DELETE OR UPDATE ON zenml_rbac.predefined_role_permission
+    FOR EACH ROW EXECUTE FUNCTION zenml_rbac.audit_capture('predefined_role_permission', 'role_id,kind', '', '', '', '');
+CREATE TRIGGER audit_capture_truncate BEFORE TRUNCATE ON zenml_rbac.predefined_role_permission
+    FOR EACH STATEMENT EXECUTE FUNCTION zenml_rbac.audit_capture('predefined_role_permission', 'role_id,kind', '', '', '', '');
+COMMENT ON TABLE zenml_rbac.role IS
+    'Tenant roles: the predefined admin, editor and viewer (no tenant; permissions in predefined_role_permission) and custom roles of one tenant built on a base role.';
+
 -- Fine-grained cache invalidation (src/invalidation.c): row triggers name
 -- the keys a change can affect instead of invalidating whole tables;
 -- cache_stats() counts the entries loaded.
