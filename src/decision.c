@@ -387,7 +387,7 @@ rbac_can_current_by_name(PG_FUNCTION_ARGS)
 }
 
 /* ------------------------------------------------------------------------
- * Organization capabilities (README: Concepts): the lowest org role that holds
+ * Organization capabilities (README: Reference, Checks): the lowest org role that holds
  * each capability x action; ORG_NONE where no role does.
  * ------------------------------------------------------------------------
  */
@@ -406,6 +406,18 @@ static const OrgCapability org_capabilities[] = {
 	{"team", {ORG_EDITOR, ORG_VIEWER, ORG_EDITOR, ORG_EDITOR, ORG_NONE}},
 };
 
+/* "organization, billing, ...": for the hint, from the table. */
+static const char *
+CapabilityList(void)
+{
+	StringInfoData list;
+
+	initStringInfo(&list);
+	for (int i = 0; i < lengthof(org_capabilities); i++)
+		appendStringInfo(&list, "%s%s", i > 0 ? ", " : "", org_capabilities[i].name);
+	return list.data;
+}
+
 static const OrgCapability *
 ValidateCapability(text *capability)
 {
@@ -422,7 +434,7 @@ ValidateCapability(text *capability)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown organization capability \"%s\"", QuoteInput(s, len)),
-			 errhint("Valid capabilities are: organization, billing, member, tenant, team.")));
+			 errhint("Valid capabilities are: %s.", CapabilityList())));
 	return NULL;
 }
 
@@ -479,17 +491,14 @@ rbac_org_can_by_name(PG_FUNCTION_ARGS)
 	int			action;
 	pg_uuid_t	principal;
 	pg_uuid_t	org;
-	char	   *org_text;
 
 	CatalogEnsureFresh();
 	ValidateOrgCheck(fcinfo, &capability, &action);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		return Answer(fcinfo, false, "rbac_org_can", 0, 1, false);
-	org_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (!ResolvePrincipalText(PG_GETARG_TEXT_PP(0), &principal))
 		return Answer(fcinfo, false, "rbac_org_can", 0, 1, false);
-	if (!ParseUuid(org_text, strlen(org_text), org.data) &&
-		!CatalogResolveName('o', org_text, &org))
+	if (!ResolveText(PG_GETARG_TEXT_PP(1), 'o', &org))
 		return Answer(fcinfo, false, "rbac_org_can", 0, 1, false);
 	return Answer(fcinfo, DecideOrg(&principal, &org, capability, action), "rbac_org_can", 0, 1, false);
 }

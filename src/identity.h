@@ -9,7 +9,6 @@
 #include "access/xact.h"
 
 #include "uuids.h"
-#include "vocabulary.h"
 
 /* false when there is none (neither set for the transaction nor linked) */
 extern bool CurrentPrincipal(pg_uuid_t *out);

@@ -5,8 +5,7 @@
 #ifndef JWT_H
 #define JWT_H
 
-/* zenml_rbac.jwt_leeway: seconds of clock skew allowed on exp, nbf, iat */
-/* Defines zenml_rbac.jwt_leeway. */
+/* Defines zenml_rbac.jwt_leeway: seconds of clock skew allowed on exp, nbf, iat. */
 extern void JwtInit(void);
 
 #endif							/* JWT_H */

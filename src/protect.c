@@ -459,12 +459,12 @@ CheckInsert(Relation rel, TableProtection *tp, HeapTuple row, bool have_principa
 	pg_uuid_t  *tenant = RowUuid(row, desc, tp->tenant_att);
 
 	if (!have_principal)
-		RefuseWrite(rel, tp, tenant, "create",
+		RefuseWrite(rel, tp, tenant, RbacActionNames[RBAC_CREATE],
 					psprintf("%s:create needs an acting principal", tp->config.resource_type),
 					"No principal is set for this transaction or linked to the session user.",
 					"Call zenml_rbac.set_principal() or zenml_rbac.authenticate() after BEGIN.");
 	if (tenant == NULL)
-		RefuseWrite(rel, tp, NULL, "create",
+		RefuseWrite(rel, tp, NULL, RbacActionNames[RBAC_CREATE],
 					psprintf("%s:create needs a tenant", tp->config.resource_type),
 					psprintf("Column \"%s\" of the new row is null.", tp->config.tenant_column),
 					NULL);
@@ -472,7 +472,7 @@ CheckInsert(Relation rel, TableProtection *tp, HeapTuple row, bool have_principa
 						  "Inserting a row needs %s in its tenant.");
 	if (tp->owner_att != InvalidAttrNumber &&
 		!SameUuid(RowUuid(row, desc, tp->owner_att), principal))
-		RefuseWrite(rel, tp, tenant, "create",
+		RefuseWrite(rel, tp, tenant, RbacActionNames[RBAC_CREATE],
 					psprintf("column \"%s\" must be the acting principal", tp->config.owner_column),
 					psprintf("The owner of a new row is the principal that creates it, %s.",
 							 UuidText(principal)),
@@ -492,18 +492,18 @@ CheckUpdate(Relation rel, TableProtection *tp, HeapTuple old_row, HeapTuple new_
 
 	if (tp->owner_att != InvalidAttrNumber &&
 		!SameUuid(RowUuid(old_row, desc, tp->owner_att), RowUuid(new_row, desc, tp->owner_att)))
-		RefuseWrite(rel, tp, old_tenant, "update",
+		RefuseWrite(rel, tp, old_tenant, RbacActionNames[RBAC_UPDATE],
 					psprintf("column \"%s\" may not change", tp->config.owner_column),
 					"Ownership gives every action on the row: only roles that bypass row-level security (the table owner) may hand it on.",
 					NULL);
 	if (SameUuid(old_tenant, new_tenant) && SameUuid(old_id, new_id))
 		return;					/* the policies decide the rest */
 	if (!have_principal)
-		RefuseWrite(rel, tp, old_tenant, "update",
+		RefuseWrite(rel, tp, old_tenant, RbacActionNames[RBAC_UPDATE],
 					psprintf("%s:update needs an acting principal", type), NULL,
 					"Call zenml_rbac.set_principal() or zenml_rbac.authenticate() after BEGIN.");
 	if (new_tenant == NULL || new_id == NULL)
-		RefuseWrite(rel, tp, old_tenant, "update",
+		RefuseWrite(rel, tp, old_tenant, RbacActionNames[RBAC_UPDATE],
 					psprintf("%s:update needs a tenant and an id", type),
 					psprintf("Column \"%s\" or \"%s\" of the new row is null.",
 							 tp->config.tenant_column, tp->config.id_column),
@@ -522,7 +522,7 @@ CheckUpdate(Relation rel, TableProtection *tp, HeapTuple old_row, HeapTuple new_
 	 */
 	if (old_tenant != NULL && old_id != NULL &&
 		!DecisionAllows(principal, old_tenant, tp->type_index, old_id, RBAC_DELETE))
-		RefuseWrite(rel, tp, old_tenant, "delete",
+		RefuseWrite(rel, tp, old_tenant, RbacActionNames[RBAC_DELETE],
 					psprintf("%s:delete is needed on the row in tenant %s", type, UuidText(old_tenant)),
 					SameUuid(old_tenant, new_tenant)
 					? "Changing the id of a row removes it under its old id: that needs delete on it (by role, ownership or share)."
@@ -812,7 +812,7 @@ protect_sync(PG_FUNCTION_ARGS)
 	tp = GetTableProtection(fcinfo, rel);
 	if (TRIGGER_FIRED_BY_TRUNCATE(event) &&
 		check_enable_rls(tp->protected_relid, InvalidOid, true) == RLS_ENABLED)
-		RefuseWrite(rel, tp, NULL, "delete", "TRUNCATE bypasses row-level security",
+		RefuseWrite(rel, tp, NULL, RbacActionNames[RBAC_DELETE], "TRUNCATE bypasses row-level security",
 					"Only roles the protection does not apply to (the table owner, superusers) may truncate a protected table.",
 					"Use DELETE, which row-level security governs.");
 	have_principal = CurrentPrincipal(&principal);

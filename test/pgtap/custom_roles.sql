@@ -8,7 +8,7 @@
 -- edit replacement, predefined roles are immutable and their names reserved,
 -- drop_role is refused (2BP01) while another role builds on it.
 --
--- Expected sets are computed here from the README's formula and its table of
+-- Expected sets are computed here from the README's formula and its rules of
 -- predefined roles; they are never read from the extension.
 \set ON_ERROR_STOP 1
 \set QUIET 1

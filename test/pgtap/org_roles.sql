@@ -1,5 +1,5 @@
 -- pgTAP: rbac_org_can(principal, org, capability, action), the full
--- organization matrix of the README (Concepts: organization roles).
+-- organization matrix of the README (Reference, Checks).
 --
 -- Capabilities organization, billing, member, tenant, team x actions create,
 -- read, update, delete, share x roles org_admin, org_editor, org_viewer, one
@@ -15,7 +15,7 @@ BEGIN;
 SELECT plan(280);
 
 -- ---------------------------------------------------------------------------
--- The expected matrix (README: Concepts)
+-- The expected matrix (README: Reference, Checks)
 -- ---------------------------------------------------------------------------
 
 CREATE TEMP TABLE tap_capability (ord int PRIMARY KEY, capability text NOT NULL UNIQUE);

@@ -5,7 +5,7 @@
 -- one assertion per cell, for principals holding the role directly, through a
 -- team, and for principals that must get nothing at all.
 --
--- The expectations below are the README's table written down as data; they are
+-- The expectations below are the README's rules (Concepts, "Tenant roles") written down as data; they are
 -- never read from the extension's catalog.
 \set ON_ERROR_STOP 1
 \set QUIET 1
