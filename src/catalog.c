@@ -1428,6 +1428,16 @@ CollectPairs(uint64 n, InstancePair **pairs, int *npairs, int *capacity)
 	}
 }
 
+pg_uuid_t *
+CatalogGrantees(const PrincipalEntry *p)
+{
+	pg_uuid_t  *grantees = palloc(sizeof(pg_uuid_t) * (p->nteams + 1));
+
+	grantees[0] = p->id;
+	memcpy(grantees + 1, p->teams, sizeof(pg_uuid_t) * p->nteams);
+	return grantees;
+}
+
 bool
 CatalogSharedWith(const ResourceEntry *r, const PrincipalEntry *p, uint8 wanted)
 {
@@ -1492,7 +1502,7 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 	{
 		pg_uuid_t  *with = palloc(sizeof(pg_uuid_t) * Max(p->ntenants, 1));
 		pg_uuid_t  *lacking = palloc(sizeof(pg_uuid_t) * Max(p->ntenants, 1));
-		pg_uuid_t  *grantees = palloc(sizeof(pg_uuid_t) * (p->nteams + 1));
+		pg_uuid_t  *grantees = CatalogGrantees(p);
 		int			nwith = 0;
 		int			nlacking = 0;
 		CatalogAccess access;
@@ -1507,8 +1517,6 @@ CatalogInstances(const pg_uuid_t *principal, int type_index, int action)
 			else if (perms != NULL)
 				lacking[nlacking++] = p->tenants[t];	/* owned rows count where a member */
 		}
-		grantees[0] = *principal;
-		memcpy(grantees + 1, p->teams, sizeof(pg_uuid_t) * p->nteams);
 
 		BeginCatalogAccess(&access);
 		if (nlacking > 0)

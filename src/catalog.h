@@ -116,6 +116,9 @@ extern const char *CatalogTypeName(int index);
 /* Principals: always returns an entry; exists = false for unknown ids. */
 extern PrincipalEntry *CatalogGetPrincipal(const pg_uuid_t *id);
 
+/* The principal and its teams, palloc'd (n: nteams + 1): whom its shares may name. */
+extern pg_uuid_t *CatalogGrantees(const PrincipalEntry *p);
+
 /* Permission set of a loaded principal in a tenant; NULL when not a member. */
 extern const uint8 *CatalogTenantPermissions(const pg_uuid_t *principal,
 											 const pg_uuid_t *tenant);

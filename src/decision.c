@@ -643,14 +643,12 @@ holdings_missing(PG_FUNCTION_ARGS)
 
 	if (!removing)
 	{
-		pg_uuid_t  *grantees = palloc(sizeof(pg_uuid_t) * (h->nteams + 1));
+		pg_uuid_t  *grantees = CatalogGrantees(h);
 		HeldGrant  *grants;
 		HeldGrant  *owned;
 		int			ngrants;
 		int			nowned;
 
-		grantees[0] = *holder;
-		memcpy(grantees + 1, h->teams, sizeof(pg_uuid_t) * h->nteams);
 		ngrants = CatalogPrincipalGrants(grantees, h->nteams + 1, &grants);
 
 		/*

@@ -148,7 +148,7 @@ PublicKey(const JwkFields *key, const char **why)
 			if (n == NULL || e == NULL)
 				*why = "out of memory";
 			else if (BN_num_bits(n) < RSA_MIN_BITS)
-				*why = "RSA modulus is shorter than 2048 bits";
+				*why = "RSA modulus is shorter than " CppAsString2(RSA_MIN_BITS) " bits";
 			else if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
 					 !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
 				*why = "out of memory";
@@ -248,7 +248,7 @@ CheckSignature(const JwkFields *key, const TokenParts *t)
 		unsigned int maclen = 0;
 
 		if (secret == NULL)
-			why = "oct key needs a secret of 32 bytes or more";
+			why = "oct key needs a secret of " CppAsString2(HMAC_MIN_BYTES) " bytes or more";
 		else if (HMAC(EVP_sha256(), secret, (int) secretlen,
 					  (const unsigned char *) t->signing_input, t->signing_input_len,
 					  mac, &maclen) == NULL)
@@ -599,7 +599,7 @@ jwk_check(PG_FUNCTION_ARGS)
 		unsigned char *secret = OctSecret(&key, &len);
 
 		if (secret == NULL)
-			why = "an oct key needs a secret \"k\" of 32 bytes or more in base64url";
+			why = "an oct key needs a secret \"k\" of " CppAsString2(HMAC_MIN_BYTES) " bytes or more in base64url";
 		else
 			ForgetSecret(secret, len);
 	}
