@@ -29,7 +29,10 @@ BEGIN
     COMMENT ON TYPE zenml_rbac.invalidation_all IS
         'Named in cache invalidation messages only: every backend resets its whole rbac cache.';
 
+    -- the library's list, limited to this version's tables: a later
+    -- library may list tables a later version adds
     FOR t IN SELECT * FROM zenml_rbac._catalog_tables() c
+              WHERE pg_catalog.to_regclass(pg_catalog.format('zenml_rbac.%I', c.name)) IS NOT NULL
     LOOP
         IF t.cached THEN
             EXECUTE pg_catalog.format(
