@@ -38,11 +38,9 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
-#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgrprotos.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -55,7 +53,6 @@
 #include "audit_hash.h"
 #include "catalog.h"
 #include "identity.h"
-#include "log_value.h"
 
 /* The columns of zenml_rbac.audit_log, in table (and hash) order. */
 enum

@@ -29,34 +29,18 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/parallel.h"
-#include "access/table.h"
-#include "access/transam.h"
-#include "access/xact.h"
-#include "access/xlog.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_extension.h"
-#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "storage/lmgr.h"
 #include "storage/proc.h"
-#include "storage/procarray.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
-#include "utils/fmgroids.h"
-#include "utils/syscache.h"
-#include "utils/resowner.h"
 
 #include "catalog.h"
 #include "compat.h"
@@ -152,7 +136,6 @@ static int	principal_cache_entries = 20000;
 static uint64 seen_statement = 0;
 static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
 
-
 /* Loads begun and not finished: one interrupted by an error left partial entries. */
 static int	loads_in_progress = 0;
 
@@ -161,7 +144,6 @@ static bool recheck_next_statement = false;
 
 /* Entries loaded since the backend started: what tests and benchmarks watch. */
 static uint64 loads = 0;
-
 
 /* Set when a cache holds more entries than its setting allows. */
 static bool principals_over_capacity = false;
@@ -292,7 +274,6 @@ ResetAllCaches(void)
 	ResetResourceCache();
 }
 
-
 /* At transaction end: release the snapshot, forget an interrupted load. */
 void
 CatalogAtTransactionEnd(void)
@@ -308,11 +289,6 @@ BeginStatement(void)
 	if (!StatementSnapshotTake(statement_counter))
 		local_resets++;
 }
-
-
-
-
-
 
 void
 CatalogInit(void)
@@ -562,9 +538,6 @@ CatalogRefreshAfterLock(void)
  * ------------------------------------------------------------------------
  */
 
-
-
-
 /* The catalog queries, prepared once per backend and kept. */
 typedef enum CatalogQuery
 {
@@ -707,9 +680,6 @@ static const QueryDef query_defs[NUM_QUERIES] = {
 };
 
 static SPIPlanPtr saved_plans[NUM_QUERIES];
-
-
-
 
 /* Runs one of the cache's catalog queries; the result is in SPI_tuptable until the next one. */
 static uint64

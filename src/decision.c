@@ -304,8 +304,8 @@ Answer(FunctionCallInfo fcinfo, bool allowed, const char *check, int principal_a
 			: NULL;
 	}
 	LogDenial(check, principal, ArgString(fcinfo, scope_arg, uuid_args),
-				   ArgString(fcinfo, scope_arg + 1, false),
-				   ArgString(fcinfo, scope_arg + 2, false));
+			  ArgString(fcinfo, scope_arg + 1, false),
+			  ArgString(fcinfo, scope_arg + 2, false));
 	PG_RETURN_BOOL(allowed);
 }
 

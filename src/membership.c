@@ -31,7 +31,6 @@ UuidArrayItems(ArrayType *a, pg_uuid_t **out)
 	return kept;
 }
 
-
 /* Keeps the candidates that are members of the tenant (a role, own or a team's). */
 static int
 KeepMembers(const pg_uuid_t *tenant, pg_uuid_t *ids, int n)

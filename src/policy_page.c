@@ -357,7 +357,6 @@ BeginPage(CustomScanState *node, EState *estate, int eflags)
 		ReturnChildSlots(node);
 }
 
-
 /*
  * The number of values in a policy array, computing its InitPlan now.  The
  * policy functions pad a short array with repeats (protect.c): distinct

@@ -29,15 +29,12 @@
 
 #include "access/table.h"
 #include "access/visibilitymap.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
-#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
-#include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -46,7 +43,6 @@
 #include "optimizer/tlist.h"
 #include "storage/bufmgr.h"
 #include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "compat.h"
@@ -317,7 +313,6 @@ PlanArms(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	return &ChildrenScan(rel, best_path, tlist, custom_plans, &arms_scan_methods)->scan.plan;
 }
 
-
 /* ------------------------------------------------------------------------
  * Execution: the children one after the other
  * ------------------------------------------------------------------------
@@ -373,8 +368,6 @@ ExecArmsNoColumns(PlanState *pstate)
 		ExecStoreVirtualTuple(result);
 	return result;
 }
-
-
 
 static TupleTableSlot *
 ExecArms(CustomScanState *node)

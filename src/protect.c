@@ -269,7 +269,6 @@ typedef struct ProtectionConfig
 	char		owner_column[NAMEDATALEN];	/* empty when there is none */
 } ProtectionConfig;
 
-
 /* The table's row of zenml_rbac.protected_table, as the extension owner reads it. */
 static void
 LoadProtection(Oid relid, ProtectionConfig *out)
@@ -425,9 +424,9 @@ RefuseWrite(Relation rel, TableProtection *tp, const pg_uuid_t *tenant, const ch
 		pg_uuid_t	principal;
 
 		LogDenial("rls", CurrentPrincipal(&principal) ? UuidText(&principal) : NULL,
-					   tenant ? UuidText(tenant) : NULL,
-					   psprintf("%s (table %s)", tp->config.resource_type, RelationGetRelationName(rel)),
-					   action);
+				  tenant ? UuidText(tenant) : NULL,
+				  psprintf("%s (table %s)", tp->config.resource_type, RelationGetRelationName(rel)),
+				  action);
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
