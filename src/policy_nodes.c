@@ -13,6 +13,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/restrictinfo.h"
+#include "optimizer/subselect.h"
 #include "utils/lsyscache.h"
 
 #include "policy_nodes.h"
