@@ -5,7 +5,7 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION)
 MODULE_big  = zenml_rbac
 OBJS        = src/zenml_rbac.o src/vocabulary.o src/resource_ref.o src/catalog.o src/catalog_access.o src/statement_snapshot.o src/decision.o \
               src/identity.o src/protect.o src/audit.o src/audit_hash.o src/denial_log.o src/log_value.o src/token.o src/jwt.o src/membership.o \
-              src/invalidation.o src/policy_nodes.o src/policy_scan.o src/policy_page.o
+              src/invalidation.o src/policy_nodes.o src/policy_scan.o src/policy_page.o src/visible_entries.o
 SHLIB_LINK  = -lcrypto
 
 # The install script is assembled from one file per concern, in this order.
@@ -29,7 +29,7 @@ REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing escalat
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_fine_grained cache_statement_boundary concurrent_management lock_wait_revocation \
                  decision_freshness \
-                 rls_visibility rls_cached_plan audit_chain
+                 rls_visibility rls_cached_plan rls_serializable audit_chain
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac
 # Perl cluster tests (PostgreSQL::Test::Cluster; initdb refuses root): run by
 # "make installcheck" after the suites above, or alone by "make prove_installcheck".

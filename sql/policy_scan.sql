@@ -495,6 +495,51 @@ COMMIT;
 RESET ROLE;
 DROP TABLE ps_written;
 
+-- A read of no column (count(*)) takes an index-only child's rows after its
+-- first from the index alone (src/visible_entries.c): an entry's row is
+-- visible by the visibility map, else by the heap under the statement's
+-- snapshot.  After VACUUM: rows deleted, updated and inserted, committed
+-- and by the reading transaction itself, and a savepoint's changes rolled
+-- back (index entries of rows the snapshot does not see, on pages the map
+-- no longer vouches for); rescans, below a one-time filter and after a
+-- LIMIT stopped a child midway.  The counts are PostgreSQL's plan's.
+RESET ROLE;
+CREATE TABLE ps_counted (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, name text NOT NULL)
+    WITH (autovacuum_enabled = off);
+INSERT INTO ps_counted SELECT * FROM ps_plain;
+CREATE INDEX ps_counted_tenant ON ps_counted (tenant_id);
+SET client_min_messages = warning;
+SELECT zenml_rbac.protect('ps_counted', 'model', 'tenant_id', 'id');
+RESET client_min_messages;
+VACUUM ANALYZE ps_counted;
+GRANT SELECT ON ps_counted TO regress_ps_app;
+-- committed: the rows of 3 heap pages deleted, of 2 more updated, 30 inserted in ann's tenant 2
+DELETE FROM ps_counted WHERE ctid >= '(10,0)' AND ctid < '(13,0)';
+UPDATE ps_counted SET name = name || 'u' WHERE ctid >= '(20,0)' AND ctid < '(22,0)';
+INSERT INTO ps_counted SELECT md5('psc' || i)::uuid, t.id, 'c' || i FROM generate_series(1, 30) i, ps_tenant t WHERE t.n = 2;
+BEGIN;
+-- this transaction's own: a page deleted, 5 rows inserted; a savepoint's delete and insert rolled back
+DELETE FROM ps_counted WHERE ctid >= '(30,0)' AND ctid < '(31,0)';
+INSERT INTO ps_counted SELECT md5('psd' || i)::uuid, t.id, 'd' || i FROM generate_series(1, 5) i, ps_tenant t WHERE t.n = 3;
+SAVEPOINT s;
+DELETE FROM ps_counted WHERE ctid >= '(40,0)' AND ctid < '(41,0)';
+INSERT INTO ps_counted SELECT md5('pse' || i)::uuid, t.id, 'e' || i FROM generate_series(1, 5) i, ps_tenant t WHERE t.n = 1;
+ROLLBACK TO s;
+SET LOCAL ROLE regress_ps_app;
+SELECT zenml_rbac.set_principal(:'ann');
+SELECT ps_plan('SELECT count(*) FROM ps_counted') ~ '^Aggregate \(Custom Scan ZenmlRbacPolicyArms \(Index Only Scan using ps_counted_tenant' AS counted_index_only;
+SELECT ps_answer('SELECT count(*) FROM ps_counted') AS ann_count,
+       ps_answer('SELECT g, (SELECT count(*) FROM ps_counted WHERE g % 3 > 0) FROM generate_series(1, 6) g') AS rescans,
+       ps_answer('SELECT g, (SELECT count(*) FROM (SELECT FROM ps_counted LIMIT g * 150) s) FROM generate_series(1, 6) g') AS stopped_midway;
+SELECT count(*) AS ann_sees, count(*) FILTER (WHERE name LIKE '%u') AS updated, count(*) FILTER (WHERE name LIKE 'c%') AS inserted,
+       count(*) FILTER (WHERE name LIKE 'd%') AS own_inserted, count(*) FILTER (WHERE name LIKE 'e%') AS rolled_back
+  FROM ps_counted;
+SELECT zenml_rbac.set_principal(:'bea');
+SELECT ps_answer('SELECT count(*) FROM ps_counted') AS bea_count;
+COMMIT;
+RESET ROLE;
+DROP TABLE ps_counted;
+
 -- A new session's first statement already gets the path: planning the
 -- policy's InitPlan calls the functions' planner support, which loads the
 -- library (and its planner hook) before the table is planned.

@@ -53,6 +53,7 @@
 #include "policy_nodes.h"
 #include "policy_page.h"
 #include "policy_scan.h"
+#include "visible_entries.h"
 
 /* zenml_rbac.policy_arms: whether the paths are offered. */
 static bool policy_arms = true;
@@ -101,6 +102,8 @@ typedef struct ArmsState
 	int			nchildren;
 	int			current;		/* the child being read */
 	PlanState **children;
+	bool	   *entries_readable;	/* NextVisibleEntry may read the child */
+	bool		reading_entries;	/* and is reading the current child */
 } ArmsState;
 
 /* ------------------------------------------------------------------------
@@ -359,18 +362,44 @@ ExecArmsPassThrough(PlanState *pstate)
 /*
  * A read of no column (count(*), EXISTS): the children skip forming their
  * empty rows, and the node answers each of theirs with its own empty row.
+ * An index-only child that checks nothing per row is read, past its first
+ * row of each scan, for its visible entries alone (visible_entries.c).
  */
 static TupleTableSlot *
 ExecArmsNoColumns(PlanState *pstate)
 {
+	ArmsState  *state = (ArmsState *) pstate;
 	TupleTableSlot *result = pstate->ps_ResultTupleSlot;
 
-	if (NextChildRow((ArmsState *) pstate) == NULL)
-		return NULL;
-	/* the same empty row every time: stored once, unless cleared above */
-	if (TTS_EMPTY(result))
-		ExecStoreVirtualTuple(result);
-	return result;
+	while (state->current < state->nchildren)
+	{
+		PlanState  *child = state->children[state->current];
+		bool		found;
+
+		/*
+		 * An index-only child's first row of each scan comes through the
+		 * child, which sets its scan up; the rest, from its index directly.
+		 */
+		if (state->reading_entries)
+			found = NextVisibleEntry((IndexOnlyScanState *) child);
+		else
+		{
+			TupleTableSlot *slot = ExecProcNode(child);
+
+			found = !TupIsNull(slot);
+			state->reading_entries = found && state->entries_readable[state->current];
+		}
+		if (found)
+		{
+			/* the same empty row every time: stored once, unless cleared above */
+			if (TTS_EMPTY(result))
+				ExecStoreVirtualTuple(result);
+			return result;
+		}
+		state->current++;
+		state->reading_entries = false;
+	}
+	return NULL;
 }
 
 static TupleTableSlot *
@@ -404,9 +433,14 @@ BeginArms(CustomScanState *node, EState *estate, int eflags)
 		 * An index-only scan reads its projection from the state at each
 		 * row (ExecScan): without one it returns the index tuple as is.
 		 */
+		state->entries_readable = palloc(sizeof(bool) * state->nchildren);
 		for (int i = 0; i < state->nchildren; i++)
+		{
 			if (IsA(state->children[i], IndexOnlyScanState))
 				state->children[i]->ps_ProjInfo = NULL;
+			state->entries_readable[i] = VisibleEntriesReadable(state->children[i]);
+		}
+		state->reading_entries = false;
 		node->ss.ps.ExecProcNode = ExecArmsNoColumns;
 	}
 	else if (node->ss.ps.ps_ProjInfo == NULL)
@@ -441,6 +475,7 @@ ReScanArms(CustomScanState *node)
 			ExecReScan(child);
 	}
 	state->current = 0;
+	state->reading_entries = false;
 }
 
 /* ------------------------------------------------------------------------
