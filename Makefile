@@ -29,7 +29,7 @@ REGRESS      = catalog org_roles tenant_roles custom_roles teams sharing escalat
 REGRESS_OPTS = --load-extension=zenml_rbac
 ISOLATION      = cache_invalidation cache_fine_grained cache_statement_boundary concurrent_management lock_wait_revocation \
                  decision_freshness \
-                 rls_visibility rls_cached_plan rls_serializable audit_chain
+                 rls_visibility rls_cached_plan rls_visible_entries audit_chain
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=zenml_rbac
 # Perl cluster tests (PostgreSQL::Test::Cluster; initdb refuses root): run by
 # "make installcheck" after the suites above, or alone by "make prove_installcheck".

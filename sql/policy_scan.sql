@@ -498,28 +498,69 @@ DROP TABLE ps_written;
 -- A read of no column (count(*)) takes an index-only child's rows after its
 -- first from the index alone (src/visible_entries.c): an entry's row is
 -- visible by the visibility map, else by the heap under the statement's
--- snapshot.  After VACUUM: rows deleted, updated and inserted, committed
--- and by the reading transaction itself, and a savepoint's changes rolled
--- back (index entries of rows the snapshot does not see, on pages the map
--- no longer vouches for); rescans, below a one-time filter and after a
--- LIMIT stopped a child midway.  The counts are PostgreSQL's plan's.
+-- snapshot.  After VACUUM: rows deleted, updated (HOT: fillfactor 50) and
+-- inserted, committed and by the reading transaction itself, and a
+-- savepoint's changes rolled back (index entries of rows the snapshot does
+-- not see, on pages the map no longer vouches for); rescans below a
+-- one-time filter, after a LIMIT stopped a child midway, with a changed
+-- parameter in the child's index condition (also midway), and as a nested
+-- loop's inner side; a cursor whose snapshot is older than the changes
+-- made between two of its fetches.  Each plan reads by entries ("entries":
+-- the tenant arm's child an index-only scan with no filter), and the
+-- counts are PostgreSQL's plan's.
 RESET ROLE;
 CREATE TABLE ps_counted (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, name text NOT NULL)
-    WITH (autovacuum_enabled = off);
+    WITH (autovacuum_enabled = off, fillfactor = 50);
 INSERT INTO ps_counted SELECT * FROM ps_plain;
 CREATE INDEX ps_counted_tenant ON ps_counted (tenant_id);
 SET client_min_messages = warning;
 SELECT zenml_rbac.protect('ps_counted', 'model', 'tenant_id', 'id');
 RESET client_min_messages;
 VACUUM ANALYZE ps_counted;
-GRANT SELECT ON ps_counted TO regress_ps_app;
+GRANT SELECT ON ps_counted, ps_tenant TO regress_ps_app;
+-- whether a query's plan reads ps_counted by entries, and its answer
+CREATE FUNCTION ps_entries(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    plan jsonb;
+BEGIN
+    EXECUTE 'EXPLAIN (COSTS OFF, FORMAT JSON) ' || query INTO plan;
+    RETURN CASE WHEN jsonb_path_exists(plan, '$.** ? (@."Custom Plan Provider" == "ZenmlRbacPolicyArms").Plans[*]
+                                                  ? (@."Node Type" == "Index Only Scan" && @."Index Name" == "ps_counted_tenant"
+                                                     && !exists(@."Filter"))')
+                THEN 'entries, ' ELSE 'NOT BY ENTRIES, ' END || ps_answer(query);
+END
+$$;
+-- between two fetches of a cursor: a deleted page and 20 rows inserted in tenant 1
+CREATE FUNCTION ps_counted_change() RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    DELETE FROM ps_counted WHERE ctid >= '(60,0)' AND ctid < '(61,0)';
+    INSERT INTO ps_counted SELECT md5('psf' || i)::uuid, t.id, 'f' || i FROM generate_series(1, 20) i, ps_tenant t WHERE t.n = 1;
+$$;
+-- the rows a cursor of no column returns: 10, then the rest after the change
+CREATE FUNCTION ps_cursor_rows() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    c refcursor;
+    rest bigint;
+BEGIN
+    OPEN c NO SCROLL FOR SELECT FROM ps_counted;
+    MOVE FORWARD 10 FROM c;
+    PERFORM ps_counted_change();
+    MOVE FORWARD ALL FROM c;
+    GET DIAGNOSTICS rest = ROW_COUNT;
+    CLOSE c;
+    RETURN 10 + rest;
+END
+$$;
+GRANT EXECUTE ON FUNCTION ps_entries(text), ps_counted_change(), ps_cursor_rows() TO regress_ps_app;
 -- committed: the rows of 3 heap pages deleted, of 2 more updated, 30 inserted in ann's tenant 2
 DELETE FROM ps_counted WHERE ctid >= '(10,0)' AND ctid < '(13,0)';
 UPDATE ps_counted SET name = name || 'u' WHERE ctid >= '(20,0)' AND ctid < '(22,0)';
 INSERT INTO ps_counted SELECT md5('psc' || i)::uuid, t.id, 'c' || i FROM generate_series(1, 30) i, ps_tenant t WHERE t.n = 2;
 BEGIN;
--- this transaction's own: a page deleted, 5 rows inserted; a savepoint's delete and insert rolled back
+-- this transaction's own: a page deleted, 2 updated in place (HOT), 5 rows
+-- inserted; a savepoint's delete and insert rolled back
 DELETE FROM ps_counted WHERE ctid >= '(30,0)' AND ctid < '(31,0)';
+UPDATE ps_counted SET name = name || 'h' WHERE ctid >= '(50,0)' AND ctid < '(52,0)';
+SELECT pg_stat_get_xact_tuples_hot_updated('ps_counted'::regclass) > 0 AS hot_updates;
 INSERT INTO ps_counted SELECT md5('psd' || i)::uuid, t.id, 'd' || i FROM generate_series(1, 5) i, ps_tenant t WHERE t.n = 3;
 SAVEPOINT s;
 DELETE FROM ps_counted WHERE ctid >= '(40,0)' AND ctid < '(41,0)';
@@ -527,18 +568,41 @@ INSERT INTO ps_counted SELECT md5('pse' || i)::uuid, t.id, 'e' || i FROM generat
 ROLLBACK TO s;
 SET LOCAL ROLE regress_ps_app;
 SELECT zenml_rbac.set_principal(:'ann');
-SELECT ps_plan('SELECT count(*) FROM ps_counted') ~ '^Aggregate \(Custom Scan ZenmlRbacPolicyArms \(Index Only Scan using ps_counted_tenant' AS counted_index_only;
-SELECT ps_answer('SELECT count(*) FROM ps_counted') AS ann_count,
-       ps_answer('SELECT g, (SELECT count(*) FROM ps_counted WHERE g % 3 > 0) FROM generate_series(1, 6) g') AS rescans,
-       ps_answer('SELECT g, (SELECT count(*) FROM (SELECT FROM ps_counted LIMIT g * 150) s) FROM generate_series(1, 6) g') AS stopped_midway;
-SELECT count(*) AS ann_sees, count(*) FILTER (WHERE name LIKE '%u') AS updated, count(*) FILTER (WHERE name LIKE 'c%') AS inserted,
-       count(*) FILTER (WHERE name LIKE 'd%') AS own_inserted, count(*) FILTER (WHERE name LIKE 'e%') AS rolled_back
+SELECT q AS query, ps_entries(q) AS answer FROM unnest(ARRAY[
+    'SELECT count(*) FROM ps_counted',
+    'SELECT g, (SELECT count(*) FROM ps_counted WHERE g % 3 > 0) FROM generate_series(1, 6) g',
+    'SELECT g, (SELECT count(*) FROM (SELECT FROM ps_counted LIMIT g * 150) s) FROM generate_series(1, 6) g',
+    'SELECT t.n, (SELECT count(*) FROM ps_counted c WHERE c.tenant_id = t.id) FROM ps_tenant t',
+    'SELECT t.n, (SELECT count(*) FROM (SELECT FROM ps_counted c WHERE c.tenant_id = t.id LIMIT 7) s) FROM ps_tenant t',
+    'SELECT FROM ps_counted']) q;
+SELECT count(*) AS ann_sees, count(*) FILTER (WHERE name LIKE '%u') AS updated, count(*) FILTER (WHERE name LIKE '%h') AS hot,
+       count(*) FILTER (WHERE name LIKE 'c%') AS inserted, count(*) FILTER (WHERE name LIKE 'd%') AS own_inserted,
+       count(*) FILTER (WHERE name LIKE 'e%') AS rolled_back
   FROM ps_counted;
+-- the inner side of a nested loop, rescanned for each outer row
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_mergejoin = off;
+SET LOCAL enable_material = off;
+SELECT ps_entries('SELECT count(*) FROM generate_series(1, 3) g, ps_counted') AS nested_loop;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_material;
+-- the cursor: the rows of its snapshot (the deleted page's included, the
+-- inserted rows not), through the path and without it
+SELECT ps_entries('SELECT FROM ps_counted') AS cursor_query;
+SAVEPOINT c;
+SELECT ps_cursor_rows() AS cursor_rows_arms;
+ROLLBACK TO c;
+SET LOCAL zenml_rbac.policy_arms = off;
+SELECT ps_cursor_rows() AS cursor_rows_own_plan;
+ROLLBACK TO c;
+SET LOCAL zenml_rbac.policy_arms = on;
 SELECT zenml_rbac.set_principal(:'bea');
-SELECT ps_answer('SELECT count(*) FROM ps_counted') AS bea_count;
+SELECT ps_entries('SELECT count(*) FROM ps_counted') AS bea_count;
 COMMIT;
 RESET ROLE;
 DROP TABLE ps_counted;
+DROP FUNCTION ps_entries(text), ps_counted_change(), ps_cursor_rows();
 
 -- A new session's first statement already gets the path: planning the
 -- policy's InitPlan calls the functions' planner support, which loads the
