@@ -360,7 +360,7 @@ ExecArmsPassThrough(PlanState *pstate)
 }
 
 /*
- * A read of no column (count(*), EXISTS): the children skip forming their
+ * A read of no column (count(*)): the children skip forming their
  * empty rows, and the node answers each of theirs with its own empty row.
  * An index-only child that checks nothing per row is read, past its first
  * row of each scan, for its visible entries alone (visible_entries.c).

@@ -1,7 +1,7 @@
 /*
  * visible_entries.c
  *     The next visible entry of an index-only scan, for a read of no column
- *     (count(*), EXISTS): only whether a row is there, not its values.
+ *     (count(*)): only whether a row is there, not its values.
  *
  * An index-only scan stores every entry it returns into its slot, through
  * the executor's scan layer (the per-row memory reset, the qual and
