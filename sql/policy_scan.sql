@@ -470,15 +470,20 @@ RESET plan_cache_mode;
 -- the tenant arm leaves its index-only scan (which would now fetch the heap
 -- for every row) once an UPDATE has cleared the map.
 RESET ROLE;
-CREATE TABLE ps_written (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, name text NOT NULL)
-    WITH (autovacuum_enabled = off);
-INSERT INTO ps_written SELECT * FROM ps_plain;
-CREATE INDEX ps_written_tenant ON ps_written (tenant_id);
-SET client_min_messages = warning;
-SELECT zenml_rbac.protect('ps_written', 'model', 'tenant_id', 'id');
-RESET client_min_messages;
+-- a protected copy of ps_plain with its tenant index, out of autovacuum's reach
+CREATE FUNCTION ps_copy(tbl name, fillfactor int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TABLE %I (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, name text NOT NULL)'
+                   ' WITH (autovacuum_enabled = off, fillfactor = %s)', tbl, fillfactor);
+    EXECUTE format('INSERT INTO %I SELECT * FROM ps_plain', tbl);
+    EXECUTE format('CREATE INDEX %I ON %I (tenant_id)', tbl || '_tenant', tbl);
+    PERFORM set_config('client_min_messages', 'warning', true);
+    PERFORM zenml_rbac.protect(tbl::text::regclass, 'model', 'tenant_id', 'id');
+    EXECUTE format('GRANT SELECT ON %I TO regress_ps_app', tbl);
+END
+$$;
+SELECT ps_copy('ps_written', 100);
 VACUUM ANALYZE ps_written;
-GRANT SELECT ON ps_written TO regress_ps_app;
 SET ROLE regress_ps_app;
 BEGIN;
 SELECT zenml_rbac.set_principal(:'ann');
@@ -509,15 +514,9 @@ DROP TABLE ps_written;
 -- the tenant arm's child an index-only scan with no filter), and the
 -- counts are PostgreSQL's plan's.
 RESET ROLE;
-CREATE TABLE ps_counted (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, name text NOT NULL)
-    WITH (autovacuum_enabled = off, fillfactor = 50);
-INSERT INTO ps_counted SELECT * FROM ps_plain;
-CREATE INDEX ps_counted_tenant ON ps_counted (tenant_id);
-SET client_min_messages = warning;
-SELECT zenml_rbac.protect('ps_counted', 'model', 'tenant_id', 'id');
-RESET client_min_messages;
+SELECT ps_copy('ps_counted', 50);
 VACUUM ANALYZE ps_counted;
-GRANT SELECT ON ps_counted, ps_tenant TO regress_ps_app;
+GRANT SELECT ON ps_tenant TO regress_ps_app;
 -- whether a query's plan reads ps_counted by entries, and its answer
 CREATE FUNCTION ps_entries(query text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -602,7 +601,7 @@ SELECT ps_entries('SELECT count(*) FROM ps_counted') AS bea_count;
 COMMIT;
 RESET ROLE;
 DROP TABLE ps_counted;
-DROP FUNCTION ps_entries(text), ps_counted_change(), ps_cursor_rows();
+DROP FUNCTION ps_entries(text), ps_counted_change(), ps_cursor_rows(), ps_copy(name, int);
 
 -- A new session's first statement already gets the path: planning the
 -- policy's InitPlan calls the functions' planner support, which loads the
