@@ -281,8 +281,10 @@ after loading.  rls.items is protected with zenml_rbac.protect(); identical copi
 policies (each TO its own role) and v0.2's (TO the application role), and one copy is indexed on (tenant_id, id).
 "median ms": parallel query at its default (max_parallel_workers_per_gather = 2); "no par.": the same
 queries with max_parallel_workers_per_gather = 0, a separate interleaved series.  "x owner": ratio to
-the fastest owner candidate (class owner: the owner's query with the equivalent constants, and with
-shares also its hand-written UNION ALL) of the same series and kind; "x zenml": to zenml_rbac's policy.
+the fastest owner candidate (class owner: the owner's query with the equivalent constants, the same
+lists under a policy reading them from settings the application sets (claims), and with shares also the
+owner's hand-written UNION ALL and sum of two counts) of the same series and kind; "x zenml": to
+zenml_rbac's policy.
 Verdicts read "parallel default / no parallel".
 EOF
 

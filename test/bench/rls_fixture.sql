@@ -30,7 +30,7 @@ SELECT format('CREATE ROLE %I NOLOGIN', r)
   FROM unnest(ARRAY['bench_rls_owner', 'bench_rls_app', 'bench_rls_bp_in', 'bench_rls_bp_any',
                     'bench_rls_bp_shares', 'bench_rls_naive_exists', 'bench_rls_naive_fn',
                     'bench_rls_bp_in_shares', 'bench_rls_naive_exists_shares', 'bench_rls_naive_fn_shares',
-                    'bench_rls_p2']) r
+                    'bench_rls_p2', 'bench_rls_claims', 'bench_rls_claims_shares']) r
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) \gexec
 GRANT EXECUTE ON FUNCTION zenml_rbac.set_principal(uuid) TO bench_rls_app;
 
@@ -209,6 +209,15 @@ CREATE POLICY bp_shares ON rls.items_sql FOR SELECT TO bench_rls_bp_shares USING
     OR id = ANY ((SELECT array_agg(s.resource_id) FROM rls.shares s
                    WHERE s.user_id = (SELECT current_setting('app.user_id')::uuid)
                      AND 'read' = ANY (s.actions))::uuid[]));
+
+-- The application's own lists, in settings it sets for each request (as
+-- from its token's claims): the owner's constants, under a policy.  Only as
+-- trustworthy as whoever can SET them.
+CREATE POLICY claims ON rls.items_sql FOR SELECT TO bench_rls_claims USING (
+    tenant_id = ANY ((SELECT current_setting('app.tenants')::uuid[])::uuid[]));
+CREATE POLICY claims_shares ON rls.items_sql FOR SELECT TO bench_rls_claims_shares USING (
+    tenant_id = ANY ((SELECT current_setting('app.tenants')::uuid[])::uuid[])
+    OR id = ANY ((SELECT current_setting('app.shares')::uuid[])::uuid[]));
 
 -- The same two with a shares arm (what zenml_rbac's policy decides): a second
 -- hashed SubPlan ...

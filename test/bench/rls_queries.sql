@@ -113,6 +113,15 @@ SELECT s.scenario, k.kind, q.ord, q.name, q.what, q.class, q.role, coalesce(q.se
                        THEN 'table owner, by hand: the tenants UNION ALL the shared ids elsewhere (two index scans)'
                        ELSE 'table owner, by hand: first 100 of the tenants UNION ALL first 100 shared elsewhere, first 100' END,
      'owner', 'bench_rls_owner', NULL, bench.rls_owner_union(s, s.tbl, k.kind), NULL, true, x.sh),
+    (8, 'owner_sum', 'table owner, by hand: count(*) of the tenants plus a sub-select''s count of the shared ids elsewhere',
+     'owner', 'bench_rls_owner', NULL,
+     format('SELECT count(*) + (SELECT count(*) FROM %1$s WHERE id = ANY (%3$L::uuid[]) AND tenant_id <> ALL (%2$L::uuid[]))'
+            ' FROM %1$s WHERE tenant_id = ANY (%2$L::uuid[])', s.tbl, s.tenants, s.shared),
+     NULL, false, x.sh AND k.kind = 'count'),
+    (9, 'claims', 'the application''s tenant list in a setting: tenant_id = ANY ((SELECT current_setting(''app.tenants'')::uuid[]))',
+     'owner', 'bench_rls_claims', NULL, x.sel || ' FROM ' || s.tbl_sql || x.tail, NULL, false, NOT x.sh),
+    (9, 'claims_shares', 'the application''s lists in settings: claims plus OR id = ANY ((SELECT current_setting(''app.shares'')::uuid[]))',
+     'owner', 'bench_rls_claims_shares', NULL, x.sel || ' FROM ' || s.tbl_sql || x.tail, NULL, false, x.sh),
     (3, 'owner_shape', 'table owner, same WHERE as InitPlans (the policy''s plan shape)',
      'other', 'bench_rls_owner', NULL, bench.rls_owner_query(s, s.tbl, true, k.kind), NULL, false, k.kind = 'count'),
     (4, 'zenml_rbac', 'zenml_rbac: protect() policy', 'zenml', 'bench_rls_app', NULL,

@@ -13,6 +13,8 @@ SET LOCAL ROLE bench_rls_app;
 SELECT zenml_rbac.set_principal(:'pid') \g /dev/null
 RESET ROLE;
 SELECT set_config('app.user_id', :'pid', true) \g /dev/null
+SELECT set_config('app.tenants', tenants::text, true), set_config('app.shares', shared::text, true)
+  FROM bench.rls_scenario WHERE scenario = :'scenario' \g /dev/null
 CREATE TEMP TABLE run_q ON COMMIT DROP AS
 SELECT row_number() OVER (ORDER BY kind, ord) AS i, *
   FROM bench.rls_q
