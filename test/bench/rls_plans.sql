@@ -7,14 +7,7 @@
 -- Output: plan text, a '### kind name: what' line before each plan.
 \set ON_ERROR_STOP 1
 BEGIN;
-SELECT p.id AS pid FROM bench.rls_scenario s JOIN rls.principal p ON p.name = s.principal
- WHERE s.scenario = :'scenario' \gset
-SET LOCAL ROLE bench_rls_app;
-SELECT zenml_rbac.set_principal(:'pid') \g /dev/null
-RESET ROLE;
-SELECT set_config('app.user_id', :'pid', true) \g /dev/null
-SELECT set_config('app.tenants', tenants::text, true), set_config('app.shares', shared::text, true)
-  FROM bench.rls_scenario WHERE scenario = :'scenario' \g /dev/null
+\ir rls_principal.sql
 CREATE TEMP TABLE plan_q ON COMMIT DROP AS
 SELECT row_number() OVER (ORDER BY kind, ord) AS i, *,
        class IN ('owner', 'zenml') OR name = 'zenml_rbac_off' AS buffers
